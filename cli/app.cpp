@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "app.hpp"
+
+#include "commands/generate.hpp"
+#include "commands/list.hpp"
+#include "commands/revoke.hpp"
+#include "commands/rotate.hpp"
+#include "exit_codes.hpp"
+
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+namespace stekctl {
+namespace {
+
+constexpr CommandInfo k_commands[] = {
+  {"generate", "Create a keystore: one active key and its successor",
+   register_generate},
+  {"rotate", "Publish due successors, prune expired keys (safe from cron)",
+   register_rotate},
+  {"list", "Show the keys, their states and times (never secrets)",
+   register_list},
+  {"revoke", "Mark a key revoked: it no longer encrypts or decrypts",
+   register_revoke},
+};
+
+struct GlobalOptions {
+  bool json = false;
+  bool quiet = false;
+  bool allow_insecure_permissions = false;
+  std::string at;
+};
+
+void add_global_options(CLI::App& app, GlobalOptions& globals) {
+  app.add_flag("--json", globals.json,
+               "Print machine-readable JSON on stdout");
+  app.add_flag("-q,--quiet", globals.quiet,
+               "Print nothing but warnings and errors");
+  app.add_option("--at", globals.at,
+                 "Act as if now were TIME (RFC 3339 or @unix-seconds); "
+                 "overrides STEKCTL_NOW")
+    ->type_name("TIME");
+  app.add_flag("--allow-insecure-permissions",
+               globals.allow_insecure_permissions,
+               "Use a keystore that group or others can access");
+}
+
+// Pick the instant commands act at: --at, then STEKCTL_NOW, then the clock.
+stek::Result<stek::Timestamp> choose_now(const GlobalOptions& globals,
+                                         const std::optional<std::string>& env_now) {
+  if (!globals.at.empty()) {
+    auto t = stek::parse_time(globals.at);
+    if (!t) {
+      return stek::fail(stek::Errc::invalid_argument,
+                        "invalid --at \"" + globals.at + "\": " +
+                          t.error().message);
+    }
+    return *t;
+  }
+  if (env_now && !env_now->empty()) {
+    auto t = stek::parse_time(*env_now);
+    if (!t) {
+      return stek::fail(stek::Errc::invalid_argument,
+                        "invalid STEKCTL_NOW \"" + *env_now + "\": " +
+                          t.error().message);
+    }
+    return *t;
+  }
+  return stek::SystemClock().now();
+}
+
+int exit_code_for(stek::Errc code) {
+  switch (code) {
+  case stek::Errc::invalid_argument:
+    return k_exit_usage;
+  case stek::Errc::io:
+  case stek::Errc::parse:
+  case stek::Errc::invalid_keystore:
+  case stek::Errc::crypto:
+  case stek::Errc::not_found:
+  case stek::Errc::ambiguous:
+  case stek::Errc::already_exists:
+  case stek::Errc::permission:
+  case stek::Errc::locked:
+  case stek::Errc::unsupported:
+  case stek::Errc::stale:
+  case stek::Errc::hook_failed:
+    return k_exit_failure;
+  }
+  return k_exit_failure;
+}
+
+int run_parsed(std::vector<std::string> args,
+               std::ostream& out,
+               std::ostream& err,
+               const std::optional<std::string>& env_now) {
+  CLI::App app{"stekctl: manage TLS session ticket encryption keys (STEKs)",
+               "stekctl"};
+  app.set_version_flag("--version", "stekctl " STEK_VERSION);
+  app.require_subcommand(1);
+  app.footer("See stekctl(1) and stekctl-<command>(1).");
+  GlobalOptions globals;
+  add_global_options(app, globals);
+  Dispatch dispatch;
+  for (const auto& command : k_commands) {
+    command.register_command(app, dispatch);
+  }
+  for (auto* sub : app.get_subcommands({})) {
+    sub->fallthrough();
+  }
+
+  // CLI11 takes the arguments reversed and without the program name.
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  if (!reversed.empty()) {
+    reversed.pop_back();
+  }
+  try {
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e, out, err);
+    return code == 0 ? k_exit_ok : k_exit_usage;
+  }
+
+  auto now = choose_now(globals, env_now);
+  if (!now) {
+    err << "stekctl: error: " << now.error().message << "\n";
+    return k_exit_usage;
+  }
+  Context ctx{out, err, *now, globals.json, globals.quiet,
+              globals.allow_insecure_permissions};
+  auto result = dispatch.runner()(ctx);
+  out.flush();
+  if (!result) {
+    err << "stekctl: error: " << result.error().message << "\n";
+    return exit_code_for(result.error().code);
+  }
+  return k_exit_ok;
+}
+
+} // namespace
+
+void Context::warn(const std::string& message) const {
+  err << "stekctl: warning: " << message << "\n";
+}
+
+std::span<const CommandInfo> command_table() { return k_commands; }
+
+int run(const std::vector<std::string>& args,
+        std::ostream& out,
+        std::ostream& err,
+        std::optional<std::string> env_now) {
+  // The last resort, as in ccache: library code returns errors, but a
+  // dependency may still throw.
+  try {
+    return run_parsed(args, out, err, env_now);
+  } catch (const std::bad_alloc&) {
+    err << "stekctl: error: out of memory\n";
+  } catch (const std::exception& e) {
+    err << "stekctl: error: unexpected failure: " << e.what() << "\n";
+  }
+  return k_exit_failure;
+}
+
+int run(int argc, const char* const* argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  if (args.empty()) {
+    args.emplace_back("stekctl");
+  }
+  std::optional<std::string> env_now;
+  if (const char* value = std::getenv("STEKCTL_NOW")) {
+    env_now = value;
+  }
+  return run(args, std::cout, std::cerr, env_now);
+}
+
+} // namespace stekctl
