@@ -59,6 +59,18 @@ Timestamp next_start(const Keystore& ks, Timestamp now) {
   return std::min(hole, tail->not_before + ks.policy.rotate_every);
 }
 
+// How long before its strict deadline (publish_ahead before it starts) a
+// successor becomes due. A run from cron comes some time after any given
+// instant; publishing a tenth of a rotation period early means a run that
+// late still gives the full notice, so stretching stays the exception it
+// should be (missed runs), not the rule.
+Duration due_margin(const Policy& policy) { return policy.rotate_every / 10; }
+
+// Return when the successor starting at `target` becomes due.
+Timestamp due_at(const Policy& policy, Timestamp target) {
+  return target - policy.publish_ahead - due_margin(policy);
+}
+
 // Make a key with fresh id and material, unique within `ks`.
 Result<Key> make_key(const Keystore& ks, Timestamp now, Timestamp not_before) {
   for (;;) {
@@ -156,6 +168,8 @@ Result<RotationReport> rotate(Keystore& ks,
                               const RotateRequest& request) {
   STEK_TRY(ks.policy.validate());
   RotationReport report;
+  // Read before pruning: the keys that last encrypted may be expired too.
+  const auto last_end = last_encrypt_end(ks, now);
   prune_expired(ks, report, now);
   if (request.now || request.revoke_current) {
     STEK_TRY(rotate_now(ks, report, now, request));
@@ -163,7 +177,7 @@ Result<RotationReport> rotate(Keystore& ks,
   if (first_uncovered(ks, now) == now) {
     // Nothing encrypts: the keystore was left alone longer than a window.
     // Close the gap at once; notice cannot be given for the past.
-    report.gap = RotationReport::Gap{last_encrypt_end(ks, now)};
+    report.gap = RotationReport::Gap{last_end};
     STEK_TRY(add_key(ks, report, now, now));
   }
   bool forced = !request.force;
@@ -172,9 +186,9 @@ Result<RotationReport> rotate(Keystore& ks,
   // at once; the cap only guards against a bug turning into a hang.
   for (int pass = 0; pass < 100000; ++pass) {
     const Timestamp target = next_start(ks, now);
-    const bool due = target - notice <= now;
+    const bool due = due_at(ks.policy, target) <= now;
     if (!due && forced) {
-      report.next_due = target - notice;
+      report.next_due = due_at(ks.policy, target);
       return report;
     }
     forced = true;
@@ -202,7 +216,7 @@ Result<Keystore> create_keystore(const Policy& policy, Timestamp now) {
 }
 
 Timestamp next_rotation_due(const Keystore& ks, Timestamp now) {
-  return next_start(ks, now) - ks.policy.publish_ahead;
+  return due_at(ks.policy, next_start(ks, now));
 }
 
 } // namespace stek

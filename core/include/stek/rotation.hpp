@@ -65,7 +65,9 @@ Result<RotationReport> rotate(Keystore& keystore,
 Result<Keystore> create_keystore(const Policy& policy, Timestamp now);
 
 // Return when the next successor is due to be published, from the keys in
-// `keystore` at `now`.
+// `keystore` at `now`: `publish_ahead` plus a margin of a tenth of
+// `rotate_every` before it starts, so a run from cron that comes a little
+// after that instant still gives the successor its full notice.
 Timestamp next_rotation_due(const Keystore& keystore, Timestamp now);
 
 } // namespace stek
