@@ -168,10 +168,6 @@ Result<Key> parse_key(json& entry, std::size_t index) {
   Place place{"key #" + std::to_string(index + 1)};
   STEK_ENSURE(entry.is_object(), Errc::invalid_keystore,
               place.what + ": must be an object");
-  STEK_TRY(only_fields(entry, place,
-                       {"id", "created", "not_before", "encrypt_until",
-                        "decrypt_until", "material", "aes", "hmac", "origin",
-                        "revoked"}));
   STEK_TRY_ASSIGN(const json* id_text,
                   required(entry, place, "id", json::value_t::string,
                            "a string"));
@@ -180,6 +176,10 @@ Result<Key> parse_key(json& entry, std::size_t index) {
     return field_error(place, "id", "must be 32 hex digits");
   }
   place.what += " (id " + id->hex() + ")";
+  STEK_TRY(only_fields(entry, place,
+                       {"id", "created", "not_before", "encrypt_until",
+                        "decrypt_until", "material", "aes", "hmac", "origin",
+                        "revoked"}));
   Key key;
   key.id = *id;
   STEK_TRY_ASSIGN(key.created, time_field(entry, place, "created"));
