@@ -47,8 +47,13 @@ stek::Result<void> run_list(const ListOptions& o, Context& ctx) {
           << " ahead, encrypt for " << stek::format_duration(p.encrypt_for)
           << ", decrypt for " << stek::format_duration(p.decrypt_for)
           << ", SNI binding " << (p.sni_binding ? "on" : "off") << "\n";
-  ctx.out << "next rotation due " << stek::format_time(next_due) << " ("
-          << relative_time(next_due, ctx.now) << ")\n";
+  if (next_due <= ctx.now) {
+    ctx.out << "a rotation is due now (since " << stek::format_time(next_due)
+            << ")\n";
+  } else {
+    ctx.out << "next rotation due " << stek::format_time(next_due) << " ("
+            << relative_time(next_due, ctx.now) << ")\n";
+  }
   if (encrypting == nullptr) {
     ctx.warn("no key encrypts at " + stek::format_time(ctx.now) +
              "; run 'stekctl rotate " + o.keystore.string() + "'");

@@ -4,7 +4,7 @@
 #include <stek/encoding.hpp>
 #include <stek/io.hpp>
 
-#include "json_path_tracker.hpp"
+#include "json_structure_check.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -211,17 +211,18 @@ void cleanse_secrets(json& root) {
   }
 }
 
-// Describe a JSON syntax error by position only: nlohmann's own message
-// quotes the text around the error, which may be key material.
-Error syntax_error(const json::parse_error& e, SecretView bytes) {
+// Describe a JSON syntax error at byte `offset` by position only:
+// nlohmann's own message quotes the text around the error, which may be key
+// material.
+Error syntax_error(std::size_t offset, SecretView bytes) {
   const auto text = bytes.reveal();
-  if (e.byte >= text.size()) {
+  if (offset >= text.size()) {
     return fail(Errc::invalid_keystore,
                 "truncated JSON: the file ends before the keystore does");
   }
   std::size_t line = 1;
   std::size_t column = 1;
-  for (std::size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+  for (std::size_t i = 0; i + 1 < offset && i < text.size(); ++i) {
     if (text[i] == '\n') {
       ++line;
       column = 1;
@@ -237,22 +238,17 @@ Error syntax_error(const json::parse_error& e, SecretView bytes) {
 Result<json> parse_json(SecretView bytes) {
   STEK_ENSURE(!bytes.empty(), Errc::invalid_keystore,
               "empty file: not a keystore");
-  detail::JsonPathTracker tracker;
   const auto text = bytes.reveal();
-  json root;
-  try {
-    root = json::parse(
-      text.begin(), text.end(),
-      [&tracker](int, json::parse_event_t event, json& parsed) {
-        return tracker.on_event(event, parsed);
-      });
-  } catch (const json::parse_error& e) {
-    return syntax_error(e, bytes);
+  // First a pass that only checks: syntax and repeated fields. The DOM is
+  // built only from text known to be well-formed.
+  detail::JsonStructureCheck check;
+  if (!json::sax_parse(text.begin(), text.end(), &check)) {
+    return syntax_error(check.syntax_error_at().value_or(text.size()), bytes);
   }
-  if (tracker.duplicate()) {
-    cleanse_secrets(root);
-    return fail(Errc::invalid_keystore, *tracker.duplicate());
-  }
+  STEK_ENSURE(!check.duplicate(), Errc::invalid_keystore, *check.duplicate());
+  json root = json::parse(text.begin(), text.end(), nullptr,
+                          /*allow_exceptions=*/false);
+  STEK_ENSURE(!root.is_discarded(), Errc::invalid_keystore, "malformed JSON");
   return root;
 }
 

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace stek::formats {
 namespace {
 
@@ -49,7 +51,20 @@ public:
 
 private:
   // JSON-quote public text; invalid UTF-8 is replaced rather than thrown on.
+  // Ids, times and durations need no escaping and skip the JSON library,
+  // which would cost a DOM value per field.
   static std::string quoted(std::string_view text) {
+    const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain) {
+      std::string out;
+      out.reserve(text.size() + 2);
+      out += '"';
+      out += text;
+      out += '"';
+      return out;
+    }
     return nlohmann::json(std::string(text))
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }

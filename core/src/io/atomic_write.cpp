@@ -17,7 +17,10 @@ namespace {
 // Temporaries are hidden, carry the target's name and a fixed marker, so an
 // interrupted run's leftovers can be found and removed under the lock.
 std::string temporary_prefix(const std::filesystem::path& target) {
-  return "." + target.filename().string() + ".tmp-";
+  // Built by appending: GCC 12 gives a false -Wrestrict for operator+ here.
+  std::string prefix(".");
+  prefix.append(target.filename().string()).append(".tmp-");
+  return prefix;
 }
 
 Result<void> write_all(int fd, const std::filesystem::path& path, SecretView data) {
@@ -85,8 +88,8 @@ Result<void> atomic_write(const std::filesystem::path& path,
   const auto target = resolve_target(path);
   const auto dir = target.parent_path().empty() ? std::filesystem::path(".")
                                                 : target.parent_path();
-  std::string tmp_name =
-    (dir / temporary_prefix(target)).string() + "XXXXXX";
+  std::string tmp_name = (dir / temporary_prefix(target)).string();
+  tmp_name.append("XXXXXX");
   const int fd = ::mkostemp(tmp_name.data(), O_CLOEXEC);
   if (fd < 0) {
     return detail::system_error("create temporary file", dir, errno);
