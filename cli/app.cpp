@@ -70,6 +70,28 @@ stek::Result<stek::Timestamp> choose_now(const GlobalOptions& globals,
   return stek::SystemClock().now();
 }
 
+// Return the first argument that stands where the command should but names
+// none, so the error can say so (CLI11 would only say that one is missing).
+std::optional<std::string> unknown_command(const std::vector<std::string>& args) {
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    const auto& arg = args[i];
+    if (arg == "--at") {
+      ++i; // its value
+      continue;
+    }
+    if (arg.starts_with("-")) {
+      continue;
+    }
+    for (const auto& command : k_commands) {
+      if (arg == command.name) {
+        return std::nullopt;
+      }
+    }
+    return arg;
+  }
+  return std::nullopt;
+}
+
 int exit_code_for(stek::Errc code) {
   switch (code) {
   case stek::Errc::invalid_argument:
@@ -110,6 +132,17 @@ int run_parsed(std::vector<std::string> args,
     sub->fallthrough();
   }
 
+  // Every usage error reads like every other error, with the help hint.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return "stekctl: error: " + std::string(e.what()) +
+           "\nRun 'stekctl --help' or 'stekctl COMMAND --help' for usage.\n";
+  });
+  if (const auto unknown = unknown_command(args)) {
+    err << "stekctl: error: unknown command \"" << *unknown
+        << "\"\nRun 'stekctl --help' for the list of commands.\n";
+    return k_exit_usage;
+  }
+
   // CLI11 takes the arguments reversed and without the program name.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   if (!reversed.empty()) {
@@ -134,6 +167,12 @@ int run_parsed(std::vector<std::string> args,
   if (!result) {
     err << "stekctl: error: " << result.error().message << "\n";
     return exit_code_for(result.error().code);
+  }
+  // A full disk behind `stekctl list --json > file` must not look like
+  // success.
+  if (!out) {
+    err << "stekctl: error: cannot write to standard output\n";
+    return k_exit_failure;
   }
   return k_exit_ok;
 }

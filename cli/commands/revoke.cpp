@@ -27,6 +27,8 @@ void register_revoke(CLI::App& app, Dispatch& dispatch) {
 stek::Result<void> run_revoke(const RevokeOptions& o, Context& ctx) {
   STEK_ENSURE(!o.reason.empty(), stek::Errc::invalid_argument,
               "--reason must not be empty");
+  // Usage before files: a malformed id is wrong whatever the keystore holds.
+  STEK_TRY(stek::check_key_id_prefix(o.key_id));
   STEK_TRY_ASSIGN(auto update, KeystoreUpdate::begin(o.keystore, ctx));
   auto& keystore = update.keystore();
   auto index = keystore.find_by_prefix(o.key_id);

@@ -165,17 +165,22 @@ Key* Keystore::find(const KeyId& id) {
   return const_cast<Key*>(std::as_const(*this).find(id));
 }
 
-Result<std::size_t> Keystore::find_by_prefix(std::string_view prefix) const {
-  std::string wanted(prefix);
-  for (char& c : wanted) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  STEK_ENSURE(wanted.size() >= 4 && wanted.size() <= 2 * KeyId::k_size &&
-                wanted.find_first_not_of("0123456789abcdef") ==
+Result<void> check_key_id_prefix(std::string_view prefix) {
+  STEK_ENSURE(prefix.size() >= 4 && prefix.size() <= 2 * KeyId::k_size &&
+                prefix.find_first_not_of("0123456789abcdefABCDEF") ==
                   std::string::npos,
               Errc::invalid_argument,
               "key id \"" + std::string(prefix) +
                 "\" is not 4 to 32 hex digits");
+  return {};
+}
+
+Result<std::size_t> Keystore::find_by_prefix(std::string_view prefix) const {
+  STEK_TRY(check_key_id_prefix(prefix));
+  std::string wanted(prefix);
+  for (char& c : wanted) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   std::optional<std::size_t> match;
   for (std::size_t i = 0; i < keys.size(); ++i) {
     if (keys[i].id.hex().starts_with(wanted)) {

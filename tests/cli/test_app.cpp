@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <sstream>
 
 using stek::test::contains;
 using stek::test::run_cli;
@@ -74,4 +75,25 @@ TEST_CASE("stekctl operational errors exit 1 with one error line") {
   CHECK(r.err == "stekctl: error: no keystore here; create one with "
                  "'stekctl generate missing.json' (missing.json)\n");
   CHECK(r.out.empty());
+}
+
+TEST_CASE("stekctl usage errors read like every other error") {
+  const auto unknown = run_cli({"frobnicate", "ks.json"});
+  CHECK(unknown.code == 2);
+  CHECK(unknown.err.starts_with("stekctl: error: unknown command \"frobnicate\""));
+  const auto option = run_cli({"rotate", "--frobnicate", "ks.json"});
+  CHECK(option.code == 2);
+  CHECK(option.err.starts_with("stekctl: error: "));
+  CHECK(contains(option.err, "--frobnicate"));
+  // A value of --at is not mistaken for the command.
+  CHECK(run_cli({"--at", "2026-11-28T14:00:00Z", "list", "missing.json"}).code == 1);
+}
+
+TEST_CASE("stekctl fails when its output cannot be written") {
+  stek::test::generate_keystore();
+  std::ostream broken(nullptr); // every write fails, like a full disk
+  std::ostringstream err;
+  const int code = stekctl::run({"stekctl", "list", "--json", "ks.json"}, broken, err);
+  CHECK(code == 1);
+  CHECK(err.str() == "stekctl: error: cannot write to standard output\n");
 }

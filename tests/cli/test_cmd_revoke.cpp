@@ -70,6 +70,8 @@ TEST_CASE("stekctl revoke errors") {
   }
   SUBCASE("not hex") {
     CHECK(run_cli({"revoke", "ks.json", "xyz!", "--reason", "x"}).code == 2);
+    // Checked before the file: a usage error whatever the keystore.
+    CHECK(run_cli({"revoke", "missing.json", "xyz!", "--reason", "x"}).code == 2);
   }
   SUBCASE("no reason") {
     CHECK(run_cli({"revoke", "ks.json", "abcd"}).code == 2);

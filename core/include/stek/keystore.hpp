@@ -45,12 +45,16 @@ struct Keystore {
   const Key* find(const KeyId& id) const;
   Key* find(const KeyId& id);
 
-  // Return the index of the key whose hex id starts with `prefix` (at least
-  // 4 hex digits, either case): Errc::not_found or Errc::ambiguous otherwise.
+  // Return the index of the key whose hex id starts with `prefix` (see
+  // check_key_id_prefix): Errc::not_found or Errc::ambiguous otherwise.
   Result<std::size_t> find_by_prefix(std::string_view prefix) const;
 
   Keystore clone() const;
 };
+
+// Check that `prefix` can name a key: 4 to 32 hex digits, either case;
+// Errc::invalid_argument otherwise.
+Result<void> check_key_id_prefix(std::string_view prefix);
 
 // Describe key `index` for error messages: "key #3 (id 0a1b...)".
 std::string describe_key(const Keystore& keystore, std::size_t index);
