@@ -31,13 +31,15 @@ std::vector<std::string> hook_environment(const HookEnvironment& env) {
     const std::string_view var(*e);
     if (!var.starts_with("STEKCTL_KEYSTORE=") &&
         !var.starts_with("STEKCTL_KEYS_ADDED=") &&
-        !var.starts_with("STEKCTL_KEYS_REMOVED=")) {
+        !var.starts_with("STEKCTL_KEYS_REMOVED=") &&
+        !var.starts_with("STEKCTL_KEYS_REVOKED=")) {
       vars.emplace_back(var);
     }
   }
   vars.push_back("STEKCTL_KEYSTORE=" + env.keystore.string());
   vars.push_back("STEKCTL_KEYS_ADDED=" + join(env.keys_added));
   vars.push_back("STEKCTL_KEYS_REMOVED=" + join(env.keys_removed));
+  vars.push_back("STEKCTL_KEYS_REVOKED=" + join(env.keys_revoked));
   return vars;
 }
 

@@ -14,6 +14,7 @@ struct HookEnvironment {
   std::filesystem::path keystore;       // STEKCTL_KEYSTORE
   std::vector<std::string> keys_added;   // STEKCTL_KEYS_ADDED, space-separated
   std::vector<std::string> keys_removed; // STEKCTL_KEYS_REMOVED
+  std::vector<std::string> keys_revoked; // STEKCTL_KEYS_REVOKED
 };
 
 // Run `command` with /bin/sh -c and wait for it. Its stdout goes to our

@@ -25,13 +25,15 @@ stek::Result<stek::Policy> policy_from(const GenerateOptions& o) {
     // Name the option, not the keystore field the user never wrote.
     std::string message = valid.error().message;
     for (const auto& [field, option] :
-         {std::pair<std::string, std::string>{"\"policy.rotate_every\"",
-                                              "--rotate-every"},
-          {"\"policy.publish_ahead\"", "--publish-ahead"},
-          {"\"policy.encrypt_for\"", "--encrypt-for"},
-          {"\"policy.decrypt_for\"", "--decrypt-for"}}) {
-      if (message.starts_with(field)) {
-        message = option + message.substr(field.size());
+         {std::pair<std::string, std::string>{"rotate_every", "--rotate-every"},
+          {"publish_ahead", "--publish-ahead"},
+          {"encrypt_for", "--encrypt-for"},
+          {"decrypt_for", "--decrypt-for"}}) {
+      for (const auto& spelling : {"\"policy." + field + "\"", "\"" + field + "\""}) {
+        for (auto at = message.find(spelling); at != std::string::npos;
+             at = message.find(spelling)) {
+          message.replace(at, spelling.size(), option);
+        }
       }
     }
     return stek::fail(stek::Errc::invalid_argument, message);
@@ -94,6 +96,13 @@ stek::Result<void> run_generate(const GenerateOptions& o, Context& ctx) {
   if (existed) {
     ctx.warn("replaced the existing keystore; its keys are gone (" +
              o.keystore.string() + ")");
+  }
+  if (const auto& first = keystore.keys.front();
+      first.encrypt_until - first.not_before > policy.encrypt_for) {
+    ctx.warn("the first key encrypts for " +
+             stek::format_duration(first.encrypt_until - first.not_before) +
+             ", longer than --encrypt-for, so that its successor gets the "
+             "full --publish-ahead notice");
   }
   if (policy.encrypt_for + policy.decrypt_for > std::chrono::days(7)) {
     ctx.warn("a key lives longer than 7 days (encrypt for " +

@@ -24,6 +24,10 @@ stek::Result<void> run_list(const ListOptions& o, Context& ctx) {
   STEK_TRY_ASSIGN(const auto keystore, load_keystore(o.keystore, ctx));
   const stek::Key* encrypting = keystore.encrypting_key(ctx.now);
   const auto next_due = stek::next_rotation_due(keystore, ctx.now);
+  if (encrypting == nullptr) {
+    ctx.warn("no key encrypts at " + stek::format_time(ctx.now) +
+             "; run 'stekctl rotate " + o.keystore.string() + "'");
+  }
   if (ctx.json) {
     Json doc;
     doc["keystore"] = o.keystore.string();
@@ -53,10 +57,6 @@ stek::Result<void> run_list(const ListOptions& o, Context& ctx) {
   } else {
     ctx.out << "next rotation due " << stek::format_time(next_due) << " ("
             << relative_time(next_due, ctx.now) << ")\n";
-  }
-  if (encrypting == nullptr) {
-    ctx.warn("no key encrypts at " + stek::format_time(ctx.now) +
-             "; run 'stekctl rotate " + o.keystore.string() + "'");
   }
   return {};
 }

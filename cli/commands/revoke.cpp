@@ -49,10 +49,15 @@ stek::Result<void> run_revoke(const RevokeOptions& o, Context& ctx) {
 
   const stek::Key& key = keystore.keys[*index];
   if (changed && was_encrypting) {
-    ctx.warn("key " + key.id.hex() +
-             " was the encrypting key; no key encrypts until the next "
-             "'stekctl rotate' (use 'stekctl rotate --now' to replace it at "
-             "once)");
+    if (const stek::Key* next = keystore.encrypting_key(ctx.now)) {
+      ctx.warn("key " + key.id.hex() + " was the encrypting key; key " +
+               next->id.hex() + " encrypts in its place");
+    } else {
+      ctx.warn("key " + key.id.hex() +
+               " was the encrypting key; no key encrypts until the next "
+               "'stekctl rotate' (use 'stekctl rotate --now' to replace it at "
+               "once)");
+    }
   }
   if (ctx.json) {
     Json doc;

@@ -110,7 +110,7 @@ Json report_json(const stek::RotationReport& report,
   } else {
     doc["gap"] = nullptr;
   }
-  doc["next_due"] = stek::format_time(report.next_due);
+  doc["next_rotation_due"] = stek::format_time(report.next_due);
   return doc;
 }
 
@@ -163,10 +163,12 @@ stek::Result<void> run_rotate(const RotateOptions& o, Context& ctx) {
   }
   if (write && o.deploy_hook) {
     ctx.out.flush();
-    STEK_TRY(run_deploy_hook(
-      *o.deploy_hook,
-      HookEnvironment{o.keystore, hex_ids(report.added), hex_ids(report.pruned)},
-      ctx.json));
+    HookEnvironment env{o.keystore, hex_ids(report.added),
+                        hex_ids(report.pruned), {}};
+    if (report.revoked) {
+      env.keys_revoked.push_back(report.revoked->hex());
+    }
+    STEK_TRY(run_deploy_hook(*o.deploy_hook, env, ctx.json));
   }
   return {};
 }

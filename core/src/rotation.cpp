@@ -151,11 +151,17 @@ Result<void> rotate_now(Keystore& ks,
   return add_key(ks, report, now, now);
 }
 
+// Return when the last key stopped encrypting before `now`: at its
+// encrypt_until, or at its revocation if that came first.
 std::optional<Timestamp> last_encrypt_end(const Keystore& ks, Timestamp now) {
   std::optional<Timestamp> last;
   for (const Key& key : ks.keys) {
-    if (in_schedule(key) && key.encrypt_until <= now) {
-      last = std::max(last.value_or(key.encrypt_until), key.encrypt_until);
+    Timestamp end = key.encrypt_until;
+    if (key.revoked) {
+      end = std::min(end, key.revoked->at);
+    }
+    if (key.not_before < end && end <= now) {
+      last = std::max(last.value_or(end), end);
     }
   }
   return last;

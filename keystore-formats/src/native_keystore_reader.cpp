@@ -66,9 +66,16 @@ Result<Timestamp> time_field(const json& object,
   STEK_TRY_ASSIGN(const json* value,
                   required(object, place, field, json::value_t::string,
                            "a string"));
-  auto parsed = parse_time(value->get_ref<const std::string&>());
+  const auto& text = value->get_ref<const std::string&>();
+  auto parsed = parse_time(text);
   if (!parsed) {
     return field_error(place, field, "is not a time: " + parsed.error().message);
+  }
+  // Only the form stekctl writes: anything else (offsets, fractions) would
+  // not survive a rewrite byte for byte.
+  if (format_time(*parsed) != text) {
+    return field_error(place, field,
+                       "must be a UTC time written YYYY-MM-DDTHH:MM:SSZ");
   }
   return *parsed;
 }

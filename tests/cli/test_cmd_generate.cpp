@@ -67,7 +67,7 @@ TEST_CASE("stekctl generate rejects a bad policy as a usage error") {
     const auto r = run_cli({"generate", "--rotate-every", "12h", "--encrypt-for",
                             "6h", "ks.json"});
     CHECK(r.code == 2);
-    CHECK(contains(r.err, "stekctl: error: --encrypt-for must be at least"));
+    CHECK(contains(r.err, "stekctl: error: --encrypt-for must be at least --rotate-every"));
   }
   CHECK_FALSE(std::filesystem::exists("ks.json"));
 }
@@ -82,4 +82,11 @@ TEST_CASE("stekctl generate into a missing directory fails cleanly") {
   const auto r = run_cli({"generate", "no/such/dir/ks.json"});
   CHECK(r.code == 1);
   CHECK(contains(r.err, "directory does not exist"));
+}
+
+TEST_CASE("stekctl generate says when the first key must cover the notice period") {
+  const auto r = run_cli({"generate", "--quiet", "--rotate-every", "1h",
+                          "--publish-ahead", "3h", "ks.json"});
+  CHECK(r.code == 0);
+  CHECK(contains(r.err, "the first key encrypts for 3h, longer than --encrypt-for"));
 }

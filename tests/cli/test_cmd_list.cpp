@@ -100,9 +100,15 @@ TEST_CASE("stekctl list warns when no key encrypts") {
   CHECK(contains(r.out, "expired"));
 }
 
-TEST_CASE("stekctl list --quiet prints nothing") {
+TEST_CASE("stekctl list --quiet prints nothing but warnings") {
   generate_at("2026-11-28T14:00:00Z");
   const auto r = run_cli({"list", "--quiet", "ks.json"});
   CHECK(r.code == 0);
   CHECK(r.out.empty());
+  CHECK(r.err.empty());
+  const auto stale = run_cli({"list", "--quiet", "--at", "2030-01-01T00:00:00Z", "ks.json"});
+  CHECK(stale.out.empty());
+  CHECK(contains(stale.err, "stekctl: warning: no key encrypts"));
+  const auto json = run_cli({"list", "--json", "--at", "2030-01-01T00:00:00Z", "ks.json"});
+  CHECK(contains(json.err, "stekctl: warning: no key encrypts"));
 }

@@ -59,6 +59,19 @@ TEST_CASE("stekctl revoke of the encrypting key warns about the gap") {
   CHECK(contains(r.err, "stekctl rotate --now"));
 }
 
+TEST_CASE("stekctl revoke of the encrypting key names the key taking over") {
+  // With windows overlapping, the previous key is still active.
+  std::filesystem::remove("ks.json");
+  REQUIRE(run_cli({"generate", "--quiet", "--encrypt-for", "18h", "--at",
+                   "2026-11-28T14:00:00Z", "ks.json"})
+            .code == 0);
+  const auto ks = load();
+  const auto r = run_cli({"revoke", "--at", "2026-11-29T03:00:00Z", "ks.json",
+                          ks.keys[1].id.hex(), "--reason", "leak"});
+  CHECK(r.code == 0);
+  CHECK(contains(r.err, "key " + ks.keys[0].id.hex() + " encrypts in its place"));
+}
+
 TEST_CASE("stekctl revoke errors") {
   stek::test::generate_keystore();
   const auto before = stek::test::read_file("ks.json");

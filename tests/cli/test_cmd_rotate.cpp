@@ -120,6 +120,25 @@ TEST_CASE("stekctl rotate after a long outage closes the gap and says so") {
   CHECK(ks.encrypting_key(*stek::parse_time("2026-12-02T00:00:00Z")) != nullptr);
 }
 
+TEST_CASE("stekctl rotate reports when a revoked key stopped a keystore encrypting") {
+  generate();
+  const auto current = load().keys[0].id.hex();
+  REQUIRE(run_cli({"revoke", "--quiet", "--at", "2026-11-28T15:00:00Z", "ks.json",
+                   current, "--reason", "x"})
+            .code == 0);
+  const auto r = run_cli({"rotate", "--at", "2026-11-28T15:30:00Z", "ks.json"});
+  CHECK(contains(r.err, "no key was encrypting since 2026-11-28T15:00:00Z (30m)"));
+}
+
+TEST_CASE("stekctl rotate --deploy-hook tells the hook the revoked key") {
+  generate();
+  const auto current = load().keys[0].id.hex();
+  CHECK(run_cli({"rotate", "--quiet", "--revoke-current", "x", "--deploy-hook",
+                 "echo \"$STEKCTL_KEYS_REVOKED\" > hook.log", "ks.json"})
+          .code == 0);
+  CHECK(stek::test::read_file("hook.log") == current + "\n");
+}
+
 TEST_CASE("stekctl rotate --deploy-hook runs once, only on change") {
   generate();
   const std::string hook =

@@ -125,6 +125,8 @@ TEST_CASE("stek::formats native keystore: strict reading names key and field") {
      "key #3 (id ffeeddccbbaa99887766554433221100): \"not_before\" is after \"encrypt_until\""},
     {"unparseable time", replaced(valid, "\"created\": \"2026-11-28T14:00:00Z\"", "\"created\": \"yesterday\""),
      "key #2 (id 00112233445566778899aabbccddeeff): \"created\" is not a time"},
+    {"time not in canonical form", replaced(valid, "\"created\": \"2026-11-28T14:00:00Z\"", "\"created\": \"2026-11-28T15:00:00+01:00\""),
+     "key #2 (id 00112233445566778899aabbccddeeff): \"created\" must be a UTC time written YYYY-MM-DDTHH:MM:SSZ"},
     {"missing time", replaced(valid, "      \"decrypt_until\": \"2026-11-30T14:00:00Z\",\n", ""),
      "key #3 (id ffeeddccbbaa99887766554433221100): \"decrypt_until\" is missing"},
     {"material and aes", replaced(valid, "\"origin\": \"nginx\"", "\"origin\": \"nginx\", \"material\": \"" + material1 + "\""),

@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,6 +83,8 @@ TEST_CASE("stekctl rotate run by root keeps the keystore's owner") {
     REQUIRE_MESSAGE(r.code == 0, describe(r));
   }
   REQUIRE(::chown(k_ks, 65534, 65534) == 0);
+  // A lock file root creates must also stay usable by the service.
+  std::filesystem::remove(std::string(k_ks) + ".lock");
   const auto r = stekctl({"--at", k_t0, "rotate", "--force", k_ks});
   REQUIRE_MESSAGE(r.code == 0, describe(r));
   struct stat st {};
@@ -88,4 +92,8 @@ TEST_CASE("stekctl rotate run by root keeps the keystore's owner") {
   CHECK(st.st_uid == 65534);
   CHECK(st.st_gid == 65534);
   CHECK(file_mode(k_ks) == 0600);
+  struct stat lock {};
+  REQUIRE(::stat((std::string(k_ks) + ".lock").c_str(), &lock) == 0);
+  CHECK(lock.st_uid == 65534);
+  CHECK(lock.st_gid == 65534);
 }

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <thread>
@@ -21,6 +22,16 @@ Result<FileLock> FileLock::acquire(const std::filesystem::path& path,
     ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
   if (fd < 0) {
     return detail::system_error("open lock file", lock_path, errno);
+  }
+  // Root working on a service's keystore must not leave a lock file the
+  // service cannot open: give it the keystore's owner, as atomic_write does
+  // for the keystore itself.
+  struct stat keystore {};
+  if (::geteuid() == 0 && ::stat(resolve_target(path).c_str(), &keystore) == 0 &&
+      ::fchown(fd, keystore.st_uid, keystore.st_gid) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return detail::system_error("chown lock file", lock_path, error);
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(2);
