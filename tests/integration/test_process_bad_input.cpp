@@ -3,7 +3,7 @@
 // (or 2 for usage errors), a message that names the problem and where it is,
 // and the keystore left exactly as it was.
 
-#include "process.hpp"
+#include "fixture.hpp"
 
 #include "support/files.hpp"
 
@@ -25,22 +25,13 @@ using stek::test::ProcessOptions;
 using stek::test::ProcessResult;
 using stek::test::read_file;
 using stek::test::stekctl;
+using stek::test::k_t0;
+using stek::test::k_ks;
+using stek::test::generate;
 
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* k_t0 = "2026-11-28T14:00:00Z";
-constexpr const char* k_ks = "ks.json";
-
-// Generate a valid keystore at k_t0 and return it as JSON.
-json generate(const std::string& path = k_ks) {
-  const auto r = stekctl({"--at", k_t0, "generate", path});
-  REQUIRE_MESSAGE(r.code == 0, describe(r));
-  auto doc = stek::test::load_json_file(path);
-  REQUIRE(doc.is_object());
-  return doc;
-}
 
 // Replace the keystore with `doc`, mode 0600.
 void write_json(const json& doc) {

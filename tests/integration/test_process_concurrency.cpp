@@ -2,7 +2,7 @@
 // Many real stekctl processes rotating one keystore at once: the lock
 // serializes them, and none loses another's key.
 
-#include "process.hpp"
+#include "fixture.hpp"
 
 #include "support/files.hpp"
 
@@ -19,24 +19,15 @@ using stek::test::parse_utc;
 using stek::test::Process;
 using stek::test::ProcessResult;
 using stek::test::stekctl;
+using stek::test::k_t0;
+using stek::test::k_after_due;
+using stek::test::k_ks;
+using stek::test::generate;
 
 namespace {
 
-constexpr const char* k_t0 = "2026-11-28T14:00:00Z";
-// Key 3 (starting 2026-11-29T14:00:00Z) is due from 11:48; the one after it
-// only 12h later.
-constexpr const char* k_after_due = "2026-11-29T11:49:00Z";
-constexpr const char* k_ks = "ks.json";
+// After k_after_due exactly one successor is due; the next only 12h later.
 constexpr std::size_t k_processes = 20;
-
-json generate() {
-  const auto r = stekctl({"--at", k_t0, "generate", k_ks});
-  REQUIRE_MESSAGE(r.code == 0, describe(r));
-  auto doc = stek::test::load_json_file(k_ks);
-  REQUIRE(doc.is_object());
-  REQUIRE(doc.at("keys").size() == 2);
-  return doc;
-}
 
 // Start `k_processes` runs of stekctl with `args`, all before waiting for
 // any, and return their results.

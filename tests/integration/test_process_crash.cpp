@@ -3,7 +3,7 @@
 // moments leaves either the old keystore or the new one, never a mix, and no
 // temporary files that later runs trip over.
 
-#include "process.hpp"
+#include "fixture.hpp"
 
 #include "support/files.hpp"
 
@@ -22,11 +22,11 @@ using nlohmann::json;
 using stek::test::describe;
 using stek::test::read_file;
 using stek::test::stekctl;
+using stek::test::k_t0;
+using stek::test::k_ks;
 
 namespace {
 
-constexpr const char* k_t0 = "2026-11-28T14:00:00Z";
-constexpr const char* k_ks = "ks.json";
 constexpr int k_min_runs = 200;
 constexpr int k_max_runs = 400;
 

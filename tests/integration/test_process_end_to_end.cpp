@@ -2,7 +2,7 @@
 // The real stekctl binary, end to end: generate, list, rotate in all its
 // forms, deploy hooks, revoke, the clock override, --version and --json.
 
-#include "process.hpp"
+#include "fixture.hpp"
 
 #include "support/files.hpp"
 
@@ -25,29 +25,14 @@ using stek::test::ProcessOptions;
 using stek::test::ProcessResult;
 using stek::test::read_file;
 using stek::test::stekctl;
+using stek::test::k_t0;
+using stek::test::k_due;
+using stek::test::k_after_due;
+using stek::test::k_before_due;
+using stek::test::k_ks;
+using stek::test::generate;
 
 namespace {
-
-// The default policy: rotate every 12h, publish 1h ahead, encrypt for 12h,
-// decrypt for 24h. Generated at k_t0, the keystore holds key 1 (active,
-// 14:00 to 02:00) and key 2 (pending, 02:00 to 14:00). Key 3 starts at
-// 2026-11-29T14:00:00Z and is due 1h (publish_ahead) + 1h12m (a tenth of
-// rotate_every) before: at 11:48.
-constexpr const char* k_t0 = "2026-11-28T14:00:00Z";
-constexpr const char* k_due = "2026-11-29T11:48:00Z";
-constexpr const char* k_after_due = "2026-11-29T11:49:00Z";
-constexpr const char* k_before_due = "2026-11-29T11:47:59Z";
-constexpr const char* k_ks = "ks.json";
-
-// Run generate at k_t0 and return the file as JSON.
-json generate() {
-  const auto r = stekctl({"--at", k_t0, "generate", k_ks});
-  REQUIRE_MESSAGE(r.code == 0, describe(r));
-  auto doc = stek::test::load_json_file(k_ks);
-  REQUIRE(doc.is_object());
-  REQUIRE(doc.at("keys").size() == 2);
-  return doc;
-}
 
 // Return `list --json` at `at`, parsed.
 json list_json(const std::string& at) {

@@ -2,7 +2,7 @@
 // File modes and owners of what the real binary writes, whatever the umask
 // it runs under.
 
-#include "process.hpp"
+#include "fixture.hpp"
 
 #include "support/files.hpp"
 
@@ -17,11 +17,11 @@ using stek::test::describe;
 using stek::test::file_mode;
 using stek::test::ProcessOptions;
 using stek::test::stekctl;
+using stek::test::k_t0;
+using stek::test::k_ks;
 
 namespace {
 
-constexpr const char* k_t0 = "2026-11-28T14:00:00Z";
-constexpr const char* k_ks = "ks.json";
 
 ProcessOptions umask_000() {
   ProcessOptions options;
