@@ -39,7 +39,7 @@ stek::Result<KeystoreUpdate> KeystoreUpdate::begin(
   stek::remove_stale_temporaries(path);
   KeystoreUpdate update(path, std::move(lock));
   // Load under the lock: another run may have rotated in the meantime.
-  STEK_TRY_ASSIGN(update.m_keystore, load_keystore(path, ctx));
+  STEK_TRY_ASSIGN(update.m_keystore, stek::formats::load_native_keystore(path));
   return update;
 }
 

@@ -4,16 +4,10 @@
 #include <openssl/crypto.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 #include <string>
 
 namespace stek {
-
-SecretView SecretView::subview(std::size_t offset, std::size_t count) const {
-  assert(offset <= m_size && count <= m_size - offset);
-  return {m_data + offset, count};
-}
 
 SecretBytes::SecretBytes(std::size_t size) {
   reallocate(size);

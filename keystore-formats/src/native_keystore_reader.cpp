@@ -309,6 +309,8 @@ Result<Keystore> load_native_keystore(const std::filesystem::path& path) {
 
 Result<void> save_native_keystore(const std::filesystem::path& path,
                                   const Keystore& keystore) {
+  // Validated again although most keystores were loaded valid: a caller's
+  // change must never reach the disk as a keystore no one can read back.
   STEK_TRY(keystore.validate());
   const auto bytes = serialize_native_keystore(keystore);
   return atomic_write(path, bytes.view());

@@ -20,8 +20,6 @@ public:
   bool empty() const { return m_size == 0; }
   // Return the bytes. Every use is a place where key bytes leave the type.
   std::span<const std::uint8_t> reveal() const { return {m_data, m_size}; }
-  // Return `count` bytes starting at `offset`; the range must be in bounds.
-  SecretView subview(std::size_t offset, std::size_t count) const;
 
 private:
   const std::uint8_t* m_data = nullptr;

@@ -29,7 +29,8 @@ Result<Duration> parse_duration(std::string_view text);
 // h, m and s, so `24h` stays `24h` and `7d` stays `7d`; zero is `0s`.
 std::string format_duration(Duration d);
 
-// A source of the current time, injected so tests and `--at` can fix it.
+// A source of the current time, injected into long-lived users such as
+// providers; commands take the instant they act at as a Timestamp.
 class Clock {
 public:
   virtual ~Clock() = default;
@@ -41,18 +42,6 @@ public:
 class SystemClock final : public Clock {
 public:
   Timestamp now() const override;
-};
-
-// A clock that always says `t` until set again.
-class FixedClock final : public Clock {
-public:
-  explicit FixedClock(Timestamp t) : m_now(t) {}
-  Timestamp now() const override { return m_now; }
-  void set(Timestamp t) { m_now = t; }
-  void advance(Duration d) { m_now += d; }
-
-private:
-  Timestamp m_now;
 };
 
 } // namespace stek
