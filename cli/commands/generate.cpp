@@ -74,18 +74,20 @@ void register_generate(CLI::App& app, Dispatch& dispatch) {
 
 stek::Result<void> run_generate(const GenerateOptions& o, Context& ctx) {
   STEK_TRY_ASSIGN(auto policy, policy_from(o));
-  const bool existed = std::filesystem::exists(o.keystore);
+  // The non-throwing forms: an unreadable directory is reported by the write.
+  std::error_code ec;
+  const bool existed = std::filesystem::exists(o.keystore, ec);
   STEK_ENSURE(!existed || o.force, stek::Errc::already_exists,
               "keystore already exists; pass --force to replace it and lose "
               "its keys (" +
                 o.keystore.string() + ")");
   const auto dir = stek::resolve_target(o.keystore).parent_path();
-  STEK_ENSURE(dir.empty() || std::filesystem::is_directory(dir),
+  STEK_ENSURE(dir.empty() || std::filesystem::is_directory(dir, ec),
               stek::Errc::not_found,
               "directory does not exist (" + dir.string() + ")");
   STEK_TRY_ASSIGN(auto update, KeystoreUpdate::begin_create(o.keystore));
   // Check again under the lock: a concurrent generate may have won.
-  STEK_ENSURE(o.force || !std::filesystem::exists(o.keystore),
+  STEK_ENSURE(o.force || !std::filesystem::exists(o.keystore, ec),
               stek::Errc::already_exists,
               "keystore already exists; pass --force to replace it (" +
                 o.keystore.string() + ")");
