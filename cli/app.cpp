@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app.hpp"
 
+#include "commands/export.hpp"
 #include "commands/generate.hpp"
+#include "commands/import.hpp"
 #include "commands/list.hpp"
 #include "commands/revoke.hpp"
 #include "commands/rotate.hpp"
@@ -23,6 +25,10 @@ constexpr CommandInfo k_commands[] = {
    register_list},
   {"revoke", "Mark a key revoked: it no longer encrypts or decrypts",
    register_revoke},
+  {"export", "Write the keys a server needs, in that server's format",
+   register_export},
+  {"import", "Bring a server's existing keys under management, bytes intact",
+   register_import},
 };
 
 struct GlobalOptions {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -13,7 +14,28 @@ extern char** environ;
 namespace stekctl {
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
+// Return our environment with `variables` set, replacing inherited ones.
+std::vector<std::string> hook_environment(const HookVariables& variables) {
+  std::vector<std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    const bool replaced =
+      std::any_of(variables.begin(), variables.end(), [&](const auto& v) {
+        return var.starts_with(v.first + "=");
+      });
+    if (!replaced) {
+      vars.emplace_back(var);
+    }
+  }
+  for (const auto& [name, value] : variables) {
+    vars.push_back(name + "=" + value);
+  }
+  return vars;
+}
+
+} // namespace
+
+std::string join_ids(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) {
     if (!out.empty()) {
@@ -24,31 +46,11 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-// Return our environment with the STEKCTL_ hook variables set.
-std::vector<std::string> hook_environment(const HookEnvironment& env) {
-  std::vector<std::string> vars;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view var(*e);
-    if (!var.starts_with("STEKCTL_KEYSTORE=") &&
-        !var.starts_with("STEKCTL_KEYS_ADDED=") &&
-        !var.starts_with("STEKCTL_KEYS_REMOVED=") &&
-        !var.starts_with("STEKCTL_KEYS_REVOKED=")) {
-      vars.emplace_back(var);
-    }
-  }
-  vars.push_back("STEKCTL_KEYSTORE=" + env.keystore.string());
-  vars.push_back("STEKCTL_KEYS_ADDED=" + join(env.keys_added));
-  vars.push_back("STEKCTL_KEYS_REMOVED=" + join(env.keys_removed));
-  vars.push_back("STEKCTL_KEYS_REVOKED=" + join(env.keys_revoked));
-  return vars;
-}
-
-} // namespace
-
 stek::Result<void> run_deploy_hook(const std::string& command,
-                                   const HookEnvironment& env,
-                                   bool stdout_to_stderr) {
-  const auto vars = hook_environment(env);
+                                   const HookVariables& variables,
+                                   bool stdout_to_stderr,
+                                   const std::string& updated) {
+  const auto vars = hook_environment(variables);
   std::vector<char*> envp;
   for (const auto& var : vars) {
     envp.push_back(const_cast<char*>(var.c_str()));
@@ -85,9 +87,8 @@ stek::Result<void> run_deploy_hook(const std::string& command,
     WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
                       : "was killed by signal " + std::to_string(WTERMSIG(status));
   return stek::fail(stek::Errc::hook_failed,
-                    "deploy hook " + how +
-                      "; the keystore was updated (" + env.keystore.string() +
-                      ")");
+                    "deploy hook " + how + "; " + updated +
+                      " was updated all the same");
 }
 
 } // namespace stekctl

@@ -3,25 +3,27 @@
 
 #include <stek/result.hpp>
 
-#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace stekctl {
 
-// What a deploy hook is told through its environment.
-struct HookEnvironment {
-  std::filesystem::path keystore;       // STEKCTL_KEYSTORE
-  std::vector<std::string> keys_added;   // STEKCTL_KEYS_ADDED, space-separated
-  std::vector<std::string> keys_removed; // STEKCTL_KEYS_REMOVED
-  std::vector<std::string> keys_revoked; // STEKCTL_KEYS_REVOKED
-};
+// STEKCTL_* variables a deploy hook is given, name and value.
+using HookVariables = std::vector<std::pair<std::string, std::string>>;
 
-// Run `command` with /bin/sh -c and wait for it. Its stdout goes to our
-// stderr when `stdout_to_stderr` (so --json output stays one document).
-// Errc::hook_failed if it cannot start or exits non-zero.
+// Return `items` joined by spaces, as hook variables list ids.
+std::string join_ids(const std::vector<std::string>& items);
+
+// Run `command` with /bin/sh -c and wait for it, with `variables` added to
+// (and replacing any of the same name in) our environment. Its stdout goes
+// to our stderr when `stdout_to_stderr` (so --json output stays one
+// document). Errc::hook_failed if it cannot start or exits non-zero; the
+// message says that `updated` (e.g. "the keystore (ks.json)") was written
+// all the same.
 stek::Result<void> run_deploy_hook(const std::string& command,
-                                   const HookEnvironment& env,
-                                   bool stdout_to_stderr);
+                                   const HookVariables& variables,
+                                   bool stdout_to_stderr,
+                                   const std::string& updated);
 
 } // namespace stekctl

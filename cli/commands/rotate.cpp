@@ -163,12 +163,13 @@ stek::Result<void> run_rotate(const RotateOptions& o, Context& ctx) {
   }
   if (write && o.deploy_hook) {
     ctx.out.flush();
-    HookEnvironment env{o.keystore, hex_ids(report.added),
-                        hex_ids(report.pruned), {}};
-    if (report.revoked) {
-      env.keys_revoked.push_back(report.revoked->hex());
-    }
-    STEK_TRY(run_deploy_hook(*o.deploy_hook, env, ctx.json));
+    const HookVariables variables{
+      {"STEKCTL_KEYSTORE", o.keystore.string()},
+      {"STEKCTL_KEYS_ADDED", join_ids(hex_ids(report.added))},
+      {"STEKCTL_KEYS_REMOVED", join_ids(hex_ids(report.pruned))},
+      {"STEKCTL_KEYS_REVOKED", report.revoked ? report.revoked->hex() : ""}};
+    STEK_TRY(run_deploy_hook(*o.deploy_hook, variables, ctx.json,
+                             "the keystore (" + o.keystore.string() + ")"));
   }
   return {};
 }

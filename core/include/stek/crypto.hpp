@@ -27,4 +27,8 @@ using Sha256Digest = std::array<std::uint8_t, 32>;
 // Return SHA-256 of `data`.
 Sha256Digest sha256(std::span<const std::uint8_t> data);
 
+// Return SHA-512 of `secret`, as secret bytes: Go derives its ticket keys
+// from a 32-byte seed this way.
+SecretBytes sha512(SecretView secret);
+
 } // namespace stek

@@ -24,6 +24,12 @@ Result<SecretBytes> read_secret_file(const std::filesystem::path& path,
 Result<void> atomic_write(const std::filesystem::path& path,
                           SecretView contents);
 
+// Replace `path` with `contents` as atomic_write does, unless it already
+// holds exactly those bytes (compared in constant time). Return whether it
+// wrote. Rewriting nothing keeps file watchers and reload hooks quiet.
+Result<bool> write_if_changed(const std::filesystem::path& path,
+                              SecretView contents);
+
 // Remove temporaries that an interrupted atomic_write of `path` left behind.
 // Call only while holding the FileLock of `path`.
 void remove_stale_temporaries(const std::filesystem::path& path);

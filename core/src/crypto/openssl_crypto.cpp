@@ -96,4 +96,12 @@ Sha256Digest sha256(std::span<const std::uint8_t> data) {
   return digest;
 }
 
+SecretBytes sha512(SecretView secret) {
+  SecretBytes digest(64);
+  unsigned int size = 0;
+  EVP_Digest(secret.reveal().data(), secret.size(),
+             digest.reveal_mutable().data(), &size, EVP_sha512(), nullptr);
+  return digest;
+}
+
 } // namespace stek

@@ -115,6 +115,17 @@ Result<void> atomic_write(const std::filesystem::path& path,
   return fsync_directory(dir);
 }
 
+Result<bool> write_if_changed(const std::filesystem::path& path,
+                              SecretView contents) {
+  // One byte over the new size is enough to see that the old one differs.
+  auto old = read_secret_file(path, contents.size() + 1);
+  if (old.ok() && ct_equal(old->view(), contents)) {
+    return false;
+  }
+  STEK_TRY(atomic_write(path, contents));
+  return true;
+}
+
 void remove_stale_temporaries(const std::filesystem::path& path) {
   const auto target = resolve_target(path);
   const auto dir = target.parent_path().empty() ? std::filesystem::path(".")

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "export.hpp"
+
+#include "../deploy_hook.hpp"
+#include "../export_output.hpp"
+#include "../keystore_access.hpp"
+#include "../output.hpp"
+
+#include <stek/formats/server_format.hpp>
+
+#include <memory>
+
+namespace stekctl {
+namespace {
+
+using stek::formats::ExportShape;
+using stek::formats::ServerFormat;
+
+// Return `path` without trailing slashes, so "dir/" and "dir" lock alike.
+std::filesystem::path tidy(const std::string& path) {
+  std::filesystem::path out = std::filesystem::path(path).lexically_normal();
+  if (out.filename().empty() && out.has_parent_path()) {
+    out = out.parent_path();
+  }
+  return out;
+}
+
+stek::Result<stek::formats::ExportRequest> make_request(
+  const ExportOptions& o,
+  const ServerFormat& format,
+  const stek::Keystore& keystore,
+  const Context& ctx) {
+  stek::formats::ExportRequest request;
+  request.keystore = &keystore;
+  request.now = ctx.now;
+  if (o.sni) {
+    STEK_TRY_ASSIGN(auto name, stek::normalize_server_name(*o.sni));
+    request.binding = stek::Binding::server_name(std::move(name));
+  }
+  if (o.config_dir) {
+    STEK_ENSURE(std::filesystem::path(*o.config_dir).is_absolute(),
+                stek::Errc::invalid_argument,
+                "--config-dir must be an absolute path");
+    request.config_dir = tidy(*o.config_dir).string();
+  } else if (format.shape == ExportShape::directory) {
+    request.config_dir = std::filesystem::absolute(tidy(o.out)).string();
+  } else {
+    request.config_dir = "/etc/stek";
+  }
+  request.secret_of = o.secret_of;
+  request.secret_name = o.secret_name;
+  request.secret_namespace = o.secret_namespace;
+  return request;
+}
+
+stek::Result<ExportWrite> write_output(const ExportOptions& o,
+                                       const ServerFormat& format,
+                                       const stek::formats::Export& result,
+                                       Context& ctx) {
+  if (o.out == "-") {
+    // Only where asked: the one place key material goes to stdout.
+    const auto bytes = result.files.front().contents.reveal();
+    ctx.out.write(reinterpret_cast<const char*>(bytes.data()),
+                  static_cast<std::streamsize>(bytes.size()));
+    return ExportWrite{{"-"}, {}};
+  }
+  const auto path = tidy(o.out);
+  STEK_TRY_ASSIGN(auto lock, stek::FileLock::acquire(path, k_lock_timeout));
+  if (format.shape == ExportShape::directory) {
+    return write_export_directory(path, result.files);
+  }
+  stek::remove_stale_temporaries(path);
+  return write_export_file(path, result.files.front());
+}
+
+void report(const ExportOptions& o,
+            const stek::formats::Export& result,
+            const ExportWrite& wrote,
+            Context& ctx) {
+  if (ctx.json) {
+    Json doc;
+    doc["keystore"] = o.keystore.string();
+    doc["now"] = stek::format_time(ctx.now);
+    doc["format"] = o.format;
+    doc["out"] = o.out;
+    doc["sni"] = o.sni ? Json(*o.sni) : Json(nullptr);
+    doc["changed"] = wrote.changed();
+    doc["keys"] = Json::array();
+    for (const auto& key : result.keys) {
+      doc["keys"].push_back(Json{{"id", key.id.hex()}, {"role", key.role}});
+    }
+    doc["written"] = wrote.written;
+    doc["removed"] = wrote.removed;
+    doc["warnings"] = result.warnings;
+    print_json(ctx.out, doc);
+    return;
+  }
+  if (!ctx.chatty() || o.out == "-") {
+    return;
+  }
+  ctx.out << (wrote.changed() ? "exported " : "export unchanged: ")
+          << result.keys.size() << " key(s) as " << o.format << " to " << o.out
+          << "\n";
+  for (const auto& key : result.keys) {
+    ctx.out << "  " << key.id.hex() << "  " << key.role << "\n";
+  }
+  for (const auto& name : wrote.removed) {
+    ctx.out << "removed " << name << "\n";
+  }
+}
+
+} // namespace
+
+void register_export(CLI::App& app, Dispatch& dispatch) {
+  auto o = std::make_shared<ExportOptions>();
+  auto* cmd = app.add_subcommand(
+    "export", "Write the keys a server needs, in that server's format");
+  cmd->add_option("KEYSTORE", o->keystore, "Keystore file")->required();
+  cmd->add_option("--format", o->format,
+                  "nginx, nginx48, haproxy, haproxy48, apache, openssl, envoy, "
+                  "go, s2n or k8s-secret")
+    ->required()
+    ->type_name("FMT");
+  cmd->add_option("--out", o->out,
+                  "File, or directory for nginx and envoy; - for standard "
+                  "output (text formats)")
+    ->required()
+    ->type_name("PATH");
+  cmd->add_option("--sni", o->sni, "Export the keys bound to this server name")
+    ->type_name("NAME");
+  cmd->add_option("--config-dir", o->config_dir,
+                  "Directory the configuration snippets name the key files "
+                  "in (default: the output directory; /etc/stek for "
+                  "k8s-secret)")
+    ->type_name("DIR");
+  cmd->add_option("--secret-of", o->secret_of,
+                  "k8s-secret: carry the keystore (default) or this format's "
+                  "files")
+    ->type_name("FMT");
+  cmd->add_option("--secret-name", o->secret_name,
+                  "k8s-secret: the Secret's name (default stek-keys)")
+    ->type_name("NAME");
+  cmd->add_option("--namespace", o->secret_namespace,
+                  "k8s-secret: the Secret's namespace")
+    ->type_name("NS");
+  cmd->add_option("--deploy-hook", o->deploy_hook,
+                  "Run CMD with /bin/sh after the export changed")
+    ->type_name("CMD");
+  cmd->callback([o, &dispatch] {
+    dispatch.set([o](Context& ctx) { return run_export(*o, ctx); });
+  });
+}
+
+stek::Result<void> run_export(const ExportOptions& o, Context& ctx) {
+  STEK_TRY_ASSIGN(const ServerFormat* format,
+                  stek::formats::find_server_format(o.format));
+  STEK_ENSURE(o.out != "-" || format->text, stek::Errc::invalid_argument,
+              o.format + " is " +
+                (format->shape == ExportShape::directory ? "a directory"
+                                                         : "binary") +
+                " export and cannot go to standard output; give --out PATH");
+  STEK_ENSURE(o.out != "-" || !o.deploy_hook, stek::Errc::invalid_argument,
+              "--deploy-hook needs --out PATH: standard output never changes");
+  STEK_TRY_ASSIGN(const auto keystore, load_keystore(o.keystore, ctx));
+  STEK_TRY_ASSIGN(const auto request, make_request(o, *format, keystore, ctx));
+  STEK_TRY_ASSIGN(const auto result, format->write(request));
+  STEK_TRY_ASSIGN(const auto wrote, write_output(o, *format, result, ctx));
+  // What the server cannot express is the same at every run; from cron
+  // (--quiet) it is said only when the export changed, not every minute.
+  if (!ctx.quiet || wrote.changed()) {
+    // A Secret carrying the keystore itself leaves binding to the providers.
+    const bool carries_keystore =
+      format->name == "k8s-secret" && o.secret_of == "keystore";
+    if (keystore.policy.sni_binding && !o.sni && !carries_keystore) {
+      ctx.warn("the keystore binds keys to server names (sni_binding), but "
+               "this export is not bound to one: if these keys serve several "
+               "virtual hosts, a ticket from one resumes on another; give "
+               "--sni NAME per virtual host");
+    }
+    for (const auto& warning : result.warnings) {
+      ctx.warn(warning);
+    }
+  }
+  report(o, result, wrote, ctx);
+  if (o.deploy_hook && wrote.changed()) {
+    ctx.out.flush();
+    std::vector<std::string> ids;
+    for (const auto& key : result.keys) {
+      ids.push_back(key.id.hex());
+    }
+    STEK_TRY(run_deploy_hook(*o.deploy_hook,
+                             {{"STEKCTL_KEYSTORE", o.keystore.string()},
+                              {"STEKCTL_EXPORT", o.out},
+                              {"STEKCTL_FORMAT", o.format},
+                              {"STEKCTL_KEYS", join_ids(ids)}},
+                             ctx.json, "the export (" + o.out + ")"));
+  }
+  return {};
+}
+
+} // namespace stekctl

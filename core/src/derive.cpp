@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stek/derive.hpp>
+
+#include <stek/crypto.hpp>
+
+namespace stek {
+namespace {
+
+std::span<const std::uint8_t> bytes_of(std::string_view text) {
+  return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
+}
+
+bool dns_character(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '*';
+}
+
+} // namespace
+
+Result<std::string> normalize_server_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (char c : name) {
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  if (!out.empty() && out.back() == '.') {
+    out.pop_back();
+  }
+  STEK_ENSURE(!out.empty() && out.size() <= 253, Errc::invalid_argument,
+              "server name \"" + std::string(name) + "\" is empty or too long");
+  for (char c : out) {
+    STEK_ENSURE(dns_character(c), Errc::invalid_argument,
+                "server name \"" + std::string(name) +
+                  "\" has a character a DNS name cannot have");
+  }
+  return out;
+}
+
+std::optional<std::string> Binding::info() const {
+  switch (m_kind) {
+  case Kind::unbound:
+    return std::nullopt;
+  case Kind::server_name:
+    return std::string(k_label_sni) + m_name;
+  case Kind::no_server_name:
+    return std::string(k_label_no_sni);
+  }
+  return std::nullopt;
+}
+
+Result<SecretBytes> material_for(const Key& key, const Binding& binding) {
+  const auto* material = std::get_if<Material>(&key.secret);
+  STEK_ENSURE(material != nullptr, Errc::unsupported,
+              "key " + key.id.hex() + " was imported from " +
+                std::get<ImportedKeys>(key.secret).origin +
+                " and has only AES and HMAC keys, no material");
+  const auto info = binding.info();
+  if (!info) {
+    return material->bytes.clone();
+  }
+  return hkdf_sha256(material->bytes.view(), {}, bytes_of(*info),
+                     Material::k_size);
+}
+
+Result<OpensslKeys> openssl_keys_for(const Key& key,
+                                     const Binding& binding,
+                                     std::size_t size) {
+  STEK_ENSURE(size == 16 || size == 32, Errc::invalid_argument,
+              "OpenSSL-family keys are 16 or 32 bytes");
+  if (const auto* imported = std::get_if<ImportedKeys>(&key.secret)) {
+    STEK_ENSURE(imported->aes.size() == size, Errc::unsupported,
+                "key " + key.id.hex() + " was imported from " +
+                  imported->origin + " with " +
+                  std::to_string(imported->aes.size()) +
+                  "-byte AES and HMAC keys and cannot be written with " +
+                  std::to_string(size) + "-byte ones");
+    STEK_ENSURE(binding.is_unbound(), Errc::unsupported,
+                "key " + key.id.hex() + " was imported from " +
+                  imported->origin +
+                  " and has no material to derive per-name keys from");
+    return OpensslKeys{imported->aes.clone(), imported->hmac.clone()};
+  }
+  STEK_TRY_ASSIGN(auto material, material_for(key, binding));
+  const bool wide = size == 32;
+  STEK_TRY_ASSIGN(auto aes,
+                  hkdf_sha256(material.view(), {},
+                              bytes_of(wide ? k_label_aes256 : k_label_aes128),
+                              size));
+  STEK_TRY_ASSIGN(auto hmac,
+                  hkdf_sha256(material.view(), {},
+                              bytes_of(wide ? k_label_hmac256 : k_label_hmac128),
+                              size));
+  return OpensslKeys{std::move(aes), std::move(hmac)};
+}
+
+} // namespace stek
