@@ -49,7 +49,8 @@ std::string join_ids(const std::vector<std::string>& items) {
 stek::Result<void> run_deploy_hook(const std::string& command,
                                    const HookVariables& variables,
                                    bool stdout_to_stderr,
-                                   const std::string& updated) {
+                                   const std::string& updated,
+                                   const std::string& path) {
   const auto vars = hook_environment(variables);
   std::vector<char*> envp;
   for (const auto& var : vars) {
@@ -88,7 +89,7 @@ stek::Result<void> run_deploy_hook(const std::string& command,
                       : "was killed by signal " + std::to_string(WTERMSIG(status));
   return stek::fail(stek::Errc::hook_failed,
                     "deploy hook " + how + "; " + updated +
-                      " was updated all the same");
+                      " was updated all the same (" + path + ")");
 }
 
 } // namespace stekctl

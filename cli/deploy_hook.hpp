@@ -19,11 +19,12 @@ std::string join_ids(const std::vector<std::string>& items);
 // (and replacing any of the same name in) our environment. Its stdout goes
 // to our stderr when `stdout_to_stderr` (so --json output stays one
 // document). Errc::hook_failed if it cannot start or exits non-zero; the
-// message says that `updated` (e.g. "the keystore (ks.json)") was written
+// message says that `updated` (e.g. "the keystore") at `path` was written
 // all the same.
 stek::Result<void> run_deploy_hook(const std::string& command,
                                    const HookVariables& variables,
                                    bool stdout_to_stderr,
-                                   const std::string& updated);
+                                   const std::string& updated,
+                                   const std::string& path);
 
 } // namespace stekctl

@@ -193,7 +193,7 @@ stek::Result<void> run_export(const ExportOptions& o, Context& ctx) {
                               {"STEKCTL_EXPORT", o.out},
                               {"STEKCTL_FORMAT", o.format},
                               {"STEKCTL_KEYS", join_ids(ids)}},
-                             ctx.json, "the export (" + o.out + ")"));
+                             ctx.json, "the export", o.out));
   }
   return {};
 }

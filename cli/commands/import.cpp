@@ -86,7 +86,7 @@ stek::Result<void> run_import(const ImportOptions& o, Context& ctx) {
   STEK_ENSURE(format->read != nullptr, stek::Errc::invalid_argument,
               o.format + " is an export format only and cannot be imported");
   STEK_TRY_ASSIGN(const auto files, read_inputs(o.files));
-  STEK_TRY_ASSIGN(auto server, format->read(files));
+  STEK_TRY_ASSIGN(auto server, format->read(files, ctx.now));
 
   bool created = false;
   STEK_TRY_ASSIGN(auto update, open_keystore(o, ctx, created));

@@ -169,7 +169,7 @@ stek::Result<void> run_rotate(const RotateOptions& o, Context& ctx) {
       {"STEKCTL_KEYS_REMOVED", join_ids(hex_ids(report.pruned))},
       {"STEKCTL_KEYS_REVOKED", report.revoked ? report.revoked->hex() : ""}};
     STEK_TRY(run_deploy_hook(*o.deploy_hook, variables, ctx.json,
-                             "the keystore (" + o.keystore.string() + ")"));
+                             "the keystore", o.keystore.string()));
   }
   return {};
 }

@@ -49,7 +49,7 @@ Result<Export> write_envoy(const ExportRequest& request) {
   return out;
 }
 
-Result<ServerKeys> read_envoy(std::span<const FormatFile> files) {
+Result<ServerKeys> read_envoy(std::span<const FormatFile> files, Timestamp) {
   ServerKeys out;
   for (const auto& file : files) {
     STEK_TRY_ASSIGN(auto key, parse_key_file(file.contents.view(), k_layout,

@@ -31,7 +31,7 @@ Result<Export> write_go(const ExportRequest& request) {
   return out;
 }
 
-Result<ServerKeys> read_go(std::span<const FormatFile> files) {
+Result<ServerKeys> read_go(std::span<const FormatFile> files, Timestamp) {
   STEK_ENSURE(files.size() == 1, Errc::invalid_argument,
               "a Go import reads one file of base64 keys");
   const auto& file = files.front();

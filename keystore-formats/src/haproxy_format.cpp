@@ -103,13 +103,17 @@ Result<ServerKeys> read_haproxy(std::span<const FormatFile> files,
       std::to_string(lines.size() - k_slots) + " of " + file.name +
       " are not imported");
   }
-  for (std::size_t i = lines.size() - k_slots; i < lines.size(); ++i) {
+  // Every line is checked, as HAProxy refuses the whole file for one bad
+  // line; only the last three are kept.
+  for (std::size_t i = 0; i < lines.size(); ++i) {
     const auto where = file.name + " line " + std::to_string(i + 1);
     auto decoded = base64_decode(lines[i]);
     STEK_ENSURE(decoded.ok(), Errc::parse, "not a base64 key (" + where + ")");
     STEK_TRY_ASSIGN(auto key,
                     parse_key_file(decoded->view(), layout, origin, where));
-    out.keys.push_back(std::move(key));
+    if (i + k_slots >= lines.size()) {
+      out.keys.push_back(std::move(key));
+    }
   }
   // The penultimate line encrypts.
   out.keys[1].encrypting = true;
@@ -130,7 +134,7 @@ const ServerFormat k_haproxy_format{
   true,
   "tls-ticket-keys",
   [](const ExportRequest& r) { return write_haproxy(r, k_layout80); },
-  [](std::span<const FormatFile> f) {
+  [](std::span<const FormatFile> f, Timestamp) {
     return read_haproxy(f, k_layout80, "haproxy");
   },
 };
@@ -144,7 +148,7 @@ const ServerFormat k_haproxy48_format{
   true,
   "tls-ticket-keys",
   [](const ExportRequest& r) { return write_haproxy(r, k_layout48); },
-  [](std::span<const FormatFile> f) {
+  [](std::span<const FormatFile> f, Timestamp) {
     return read_haproxy(f, k_layout48, "haproxy48");
   },
 };

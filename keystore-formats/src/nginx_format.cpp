@@ -61,7 +61,7 @@ const ServerFormat k_nginx_format{
   false,
   "",
   [](const ExportRequest& r) { return write_nginx(r, k_layout80); },
-  [](std::span<const FormatFile> f) { return read_nginx(f, k_layout80, "nginx"); },
+  [](std::span<const FormatFile> f, Timestamp) { return read_nginx(f, k_layout80, "nginx"); },
 };
 
 const ServerFormat k_nginx48_format{
@@ -73,7 +73,7 @@ const ServerFormat k_nginx48_format{
   false,
   "",
   [](const ExportRequest& r) { return write_nginx(r, k_layout48); },
-  [](std::span<const FormatFile> f) { return read_nginx(f, k_layout48, "nginx48"); },
+  [](std::span<const FormatFile> f, Timestamp) { return read_nginx(f, k_layout48, "nginx48"); },
 };
 
 } // namespace stek::formats::detail

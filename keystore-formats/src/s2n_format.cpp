@@ -53,7 +53,7 @@ Result<Export> write_s2n(const ExportRequest& request) {
   return out;
 }
 
-Result<ServerKeys> read_s2n(std::span<const FormatFile> files) {
+Result<ServerKeys> read_s2n(std::span<const FormatFile> files, Timestamp now) {
   using nlohmann::json;
   STEK_ENSURE(files.size() == 1, Errc::invalid_argument,
               "an s2n import reads one file");
@@ -95,10 +95,16 @@ Result<ServerKeys> read_s2n(std::span<const FormatFile> files) {
     intro.push_back(entry["intro_time"].get<std::int64_t>());
     out.keys.push_back({KeyId(id), Material{std::move(material).value()}, false});
   }
-  // Which key s2n encrypts with is a weighted draw; the newest one is the
-  // one most likely to be in use.
-  newest = static_cast<std::size_t>(
-    std::max_element(intro.begin(), intro.end()) - intro.begin());
+  // Which key s2n encrypts with is a weighted draw; the newest one already
+  // introduced is the one most likely to be in use.
+  const std::int64_t now_seconds = now.time_since_epoch().count();
+  for (std::size_t i = 0; i < intro.size(); ++i) {
+    if (intro[i] <= now_seconds && (!newest || intro[i] > intro[*newest])) {
+      newest = i;
+    }
+  }
+  STEK_ENSURE(newest, Errc::parse,
+              "no key has an intro_time that has come (" + file.name + ")");
   out.keys[*newest].encrypting = true;
   return out;
 }

@@ -63,7 +63,7 @@ const ServerFormat k_apache_format{
   false,
   "ticket.key",
   write_apache,
-  [](std::span<const FormatFile> f) {
+  [](std::span<const FormatFile> f, Timestamp) {
     return read_single(f, k_apache_layout, "apache");
   },
 };
@@ -79,7 +79,7 @@ const ServerFormat k_openssl_format{
   [](const ExportRequest& r) {
     return write_single(r, k_openssl_layout, "OpenSSL's SSL_CTX_set_tlsext_ticket_keys");
   },
-  [](std::span<const FormatFile> f) {
+  [](std::span<const FormatFile> f, Timestamp) {
     return read_single(f, k_openssl_layout, "openssl");
   },
 };

@@ -363,7 +363,7 @@ TEST_CASE("stekctl rotate --deploy-hook runs once, and only when the file change
     CHECK(failed.code == 1);
     CHECK(failed.err ==
           "stekctl: error: deploy hook exited with status 3; the keystore was "
-          "updated (ks.json)\n");
+          "updated all the same (ks.json)\n");
     const auto updated = stek::test::load_json_file(k_ks);
     CHECK(updated.at("keys").size() == 4);
     CHECK(read_file(k_ks) != bytes);

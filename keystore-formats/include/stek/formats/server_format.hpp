@@ -88,8 +88,9 @@ struct ServerFormat {
   // The file name a file-shaped export gets inside a Kubernetes Secret.
   std::string_view file_name;
   Result<Export> (*write)(const ExportRequest& request);
-  // Null for formats that cannot be imported.
-  Result<ServerKeys> (*read)(std::span<const FormatFile> files);
+  // Null for formats that cannot be imported. `now` tells keys already
+  // introduced from future ones where the files carry times (s2n-tls).
+  Result<ServerKeys> (*read)(std::span<const FormatFile> files, Timestamp now);
 };
 
 // Return every format, in the order help lists them.
