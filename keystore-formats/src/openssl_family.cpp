@@ -113,14 +113,18 @@ Result<ServerKey> parse_key_file(SecretView bytes,
 void warn_single_key(const LiveKeys& live,
                      std::string_view server,
                      std::vector<std::string>& warnings) {
-  const std::size_t left_out = live.pending.size() + live.decrypting.size();
-  if (left_out > 0) {
+  std::string left_out;
+  for (const auto& group : {live.pending, live.decrypting}) {
+    for (const Key* key : group) {
+      left_out += (left_out.empty() ? "" : ", ") + key->id.hex();
+    }
+  }
+  if (!left_out.empty()) {
     warnings.push_back(
       std::string(server) + " holds one key: only the encrypting key " +
-      live.encrypting->id.hex() + " is exported; " + std::to_string(left_out) +
-      " other live key(s) are left out, so tickets issued under them get a "
-      "full handshake, and a pending key is not accepted before this server "
-      "is given it");
+      live.encrypting->id.hex() + " is exported, not " + left_out +
+      "; tickets issued under those get a full handshake, and a pending key "
+      "is not accepted before this server is given it");
   }
 }
 

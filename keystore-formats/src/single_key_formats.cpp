@@ -43,11 +43,15 @@ Result<Export> write_apache(const ExportRequest& request) {
   auto out = write_single(request, k_apache_layout, "Apache");
   if (out) {
     // Interop finding recorded in the README: mod_ssl 2.4 on OpenSSL 3
-    // hands OpenSSL a pointer to a stack copy of the HMAC key.
+    // hands OpenSSL a pointer into a stack buffer that is gone after
+    // start-up, so each child process MACs with whatever lies there.
     out->warnings.push_back(
-      "Apache 2.4 built with OpenSSL 3 does not use bytes 16-31 of this file "
-      "as its HMAC key (see stekctl-export(1)); resumption works, but the "
-      "tickets' integrity rests on the AES key alone");
+      "Apache 2.4 built with OpenSSL 3 ignores bytes 16-31 of this file and "
+      "MACs tickets with whatever 16 bytes its process has on the stack "
+      "(usually zeros): ticket integrity rests on the AES key alone, and "
+      "sessions resume across child processes, restarts and instances only "
+      "when they happen to agree; run one child per instance (ServerLimit 1) "
+      "or see stekctl-export(1)");
   }
   return out;
 }
