@@ -60,7 +60,7 @@ inline Result<Keystore> make_chain(std::size_t count, Timestamp at) {
                           encrypt_until,
                           encrypt_until + ks.policy.decrypt_for,
                           std::nullopt,
-                          Material{std::move(material)}});
+                          Material{std::move(material)}, std::nullopt});
   }
   return ks;
 }

@@ -80,11 +80,7 @@ Json key_json(const stek::Key& key, stek::Timestamp now, bool encrypting) {
   out["not_before"] = stek::format_time(key.not_before);
   out["encrypt_until"] = stek::format_time(key.encrypt_until);
   out["decrypt_until"] = stek::format_time(key.decrypt_until);
-  if (const auto* imported = std::get_if<stek::ImportedKeys>(&key.secret)) {
-    out["origin"] = imported->origin;
-  } else {
-    out["origin"] = nullptr;
-  }
+  out["origin"] = key.origin ? Json(*key.origin) : Json(nullptr);
   if (key.revoked) {
     out["revoked"] = Json{{"at", stek::format_time(key.revoked->at)},
                           {"reason", key.revoked->reason}};
@@ -113,9 +109,8 @@ void print_key_table(std::ostream& out,
     if (key->revoked) {
       note = "revoked " + stek::format_time(key->revoked->at) + ": " +
              key->revoked->reason;
-    } else if (const auto* imported =
-                 std::get_if<stek::ImportedKeys>(&key->secret)) {
-      note = "imported from " + imported->origin;
+    } else if (key->origin) {
+      note = "imported from " + *key->origin;
     }
     table.add_row({key->id.hex(),
                    std::string(stek::key_state_name(key->state_at(now))),

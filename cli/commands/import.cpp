@@ -55,6 +55,7 @@ stek::Key keystore_key(stek::formats::ServerKey&& server_key,
   key.encrypt_until = server_key.encrypting ? now + policy.encrypt_for : now;
   key.decrypt_until = key.encrypt_until + policy.decrypt_for;
   key.secret = std::move(server_key.secret);
+  key.origin = std::move(server_key.origin);
   return key;
 }
 

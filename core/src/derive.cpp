@@ -52,7 +52,7 @@ Result<SecretBytes> material_for(const Key& key, const Binding& binding) {
   const auto* material = std::get_if<Material>(&key.secret);
   STEK_ENSURE(material != nullptr, Errc::unsupported,
               "key " + key.id.hex() + " was imported from " +
-                std::get<ImportedKeys>(key.secret).origin +
+                key.origin.value_or("a server") +
                 " and has only AES and HMAC keys, no material");
   const auto info = binding.info();
   if (!info) {
@@ -70,13 +70,13 @@ Result<OpensslKeys> openssl_keys_for(const Key& key,
   if (const auto* imported = std::get_if<ImportedKeys>(&key.secret)) {
     STEK_ENSURE(imported->aes.size() == size, Errc::unsupported,
                 "key " + key.id.hex() + " was imported from " +
-                  imported->origin + " with " +
+                  key.origin.value_or("a server") + " with " +
                   std::to_string(imported->aes.size()) +
                   "-byte AES and HMAC keys and cannot be written with " +
                   std::to_string(size) + "-byte ones");
     STEK_ENSURE(binding.is_unbound(), Errc::unsupported,
                 "key " + key.id.hex() + " was imported from " +
-                  imported->origin +
+                  key.origin.value_or("a server") +
                   " and has no material to derive per-name keys from");
     return OpensslKeys{imported->aes.clone(), imported->hmac.clone()};
   }

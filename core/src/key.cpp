@@ -80,14 +80,14 @@ SecretView Key::secret_identity() const {
 }
 
 Key Key::clone() const {
-  Key copy{id, created, not_before, encrypt_until, decrypt_until, revoked,
-           Material{}};
+  Key copy{id,      created,    not_before, encrypt_until,
+           decrypt_until, revoked, Material{}, origin};
   if (const auto* m = std::get_if<Material>(&secret)) {
     copy.secret = Material{m->bytes.clone()};
   } else {
     const auto& imported = std::get<ImportedKeys>(secret);
     copy.secret =
-      ImportedKeys{imported.aes.clone(), imported.hmac.clone(), imported.origin};
+      ImportedKeys{imported.aes.clone(), imported.hmac.clone()};
   }
   return copy;
 }

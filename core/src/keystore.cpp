@@ -39,6 +39,8 @@ Result<void> validate_secret(const Keystore& ks, std::size_t index) {
                               std::to_string(m->bytes.size())));
     STEK_ENSURE(!all_zero(m->bytes.view()), Errc::invalid_keystore,
                 field_error(ks, index, "material", "is all zero bytes"));
+    STEK_ENSURE(!key.origin || !key.origin->empty(), Errc::invalid_keystore,
+                field_error(ks, index, "origin", "is empty"));
     return {};
   }
   const auto& imported = std::get<ImportedKeys>(key.secret);
@@ -57,7 +59,7 @@ Result<void> validate_secret(const Keystore& ks, std::size_t index) {
               Errc::invalid_keystore,
               field_error(ks, index, "hmac",
                           "must be as long as \"aes\" (16 or 32 bytes)"));
-  STEK_ENSURE(!imported.origin.empty(), Errc::invalid_keystore,
+  STEK_ENSURE(key.origin && !key.origin->empty(), Errc::invalid_keystore,
               field_error(ks, index, "origin",
                           "must name the format the key came from"));
   return {};

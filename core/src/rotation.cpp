@@ -88,7 +88,8 @@ Result<Key> make_key(const Keystore& ks, Timestamp now, Timestamp not_before) {
                  encrypt_until,
                  encrypt_until + ks.policy.decrypt_for,
                  std::nullopt,
-                 Material{std::move(material)}};
+                 Material{std::move(material)},
+                 std::nullopt};
     }
   }
 }

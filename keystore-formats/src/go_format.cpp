@@ -21,7 +21,8 @@ Result<Export> write_go(const ExportRequest& request) {
   Export out;
   SecretBytes text;
   for (const Key* key : live.all()) {
-    STEK_TRY_ASSIGN(auto seed, export_material(*key, request, "go"));
+    STEK_TRY_ASSIGN(auto seed,
+                    export_material(*key, request, "go", out.warnings));
     base64_encode_into(seed.view(), text);
     text.append(std::string_view("\n"));
     out.keys.push_back(
@@ -57,7 +58,7 @@ Result<ServerKeys> read_go(std::span<const FormatFile> files, Timestamp) {
     const auto digest = sha512(seed->view());
     KeyId::Bytes name{};
     std::copy_n(digest.reveal().begin(), KeyId::k_size, name.begin());
-    out.keys.push_back({KeyId(name), Material{std::move(seed).value()}, false});
+    out.keys.push_back({KeyId(name), Material{std::move(seed).value()}, "go", false});
   }
   STEK_ENSURE(!out.keys.empty(), Errc::parse,
               "no keys in " + file.name);

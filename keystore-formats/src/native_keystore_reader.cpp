@@ -155,20 +155,14 @@ Result<std::variant<Material, ImportedKeys>> parse_secret(json& key,
               place.what + ": needs either \"material\" or \"aes\" and "
                            "\"hmac\", not both and not neither");
   if (has_material) {
-    STEK_ENSURE(!key.contains("origin"), Errc::invalid_keystore,
-                field_error(place, "origin",
-                            "belongs only to keys with \"aes\" and \"hmac\"")
-                  .message);
     STEK_TRY_ASSIGN(auto material, secret_field(key, place, "material"));
     return std::variant<Material, ImportedKeys>(Material{std::move(material)});
   }
   STEK_TRY_ASSIGN(auto aes, secret_field(key, place, "aes"));
   STEK_TRY_ASSIGN(auto hmac, secret_field(key, place, "hmac"));
-  STEK_TRY_ASSIGN(const json* origin,
-                  required(key, place, "origin", json::value_t::string,
-                           "a string"));
+  STEK_TRY(required(key, place, "origin", json::value_t::string, "a string"));
   return std::variant<Material, ImportedKeys>(
-    ImportedKeys{std::move(aes), std::move(hmac), origin->get<std::string>()});
+    ImportedKeys{std::move(aes), std::move(hmac)});
 }
 
 Result<Key> parse_key(json& entry, std::size_t index) {
@@ -195,6 +189,11 @@ Result<Key> parse_key(json& entry, std::size_t index) {
   STEK_TRY_ASSIGN(key.decrypt_until, time_field(entry, place, "decrypt_until"));
   STEK_TRY_ASSIGN(key.revoked, parse_revocation(entry, place));
   STEK_TRY_ASSIGN(key.secret, parse_secret(entry, place));
+  if (const auto it = entry.find("origin"); it != entry.end()) {
+    STEK_ENSURE(it->is_string(), Errc::invalid_keystore,
+                field_error(place, "origin", "must be a string").message);
+    key.origin = it->get<std::string>();
+  }
   return key;
 }
 

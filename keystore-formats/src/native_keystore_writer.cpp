@@ -102,7 +102,9 @@ void write_key(Writer& w, const Key& key) {
     const auto& imported = std::get<ImportedKeys>(key.secret);
     w.secret_field(3, "aes", imported.aes.view(), first);
     w.secret_field(3, "hmac", imported.hmac.view(), first);
-    w.string_field(3, "origin", imported.origin, first);
+  }
+  if (key.origin) {
+    w.string_field(3, "origin", *key.origin, first);
   }
   if (key.revoked) {
     w.field(3, "revoked", first);

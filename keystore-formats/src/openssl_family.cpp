@@ -45,37 +45,44 @@ Result<LiveKeys> live_keys(const ExportRequest& request) {
   return live;
 }
 
+Binding unbound_if_imported(const Key& key,
+                            const ExportRequest& request,
+                            std::vector<std::string>& warnings) {
+  if (!key.origin || request.binding.is_unbound()) {
+    return request.binding;
+  }
+  // Its tickets were issued unbound by the server it came from; binding it
+  // now would only stop them resuming.
+  warnings.push_back("key " + key.id.hex() + " was imported from " +
+                     *key.origin +
+                     " and is exported as it is, not bound to the server name");
+  return Binding::unbound();
+}
+
 Result<SecretBytes> export_material(const Key& key,
                                     const ExportRequest& request,
-                                    std::string_view format) {
-  if (const auto* imported = std::get_if<ImportedKeys>(&key.secret)) {
+                                    std::string_view format,
+                                    std::vector<std::string>& warnings) {
+  if (std::holds_alternative<ImportedKeys>(key.secret)) {
     return fail(Errc::unsupported,
                 "key " + key.id.hex() + " was imported from " +
-                  imported->origin + " and has only AES and HMAC keys; " +
+                  key.origin.value_or("a server") +
+                  " and has only AES and HMAC keys; " +
                   std::string(format) +
                   " needs 32 bytes of material, so it cannot be exported there "
                   "(export to an OpenSSL-family format of the same size, or "
                   "wait until the key expires)");
   }
-  return material_for(key, request.binding);
+  return material_for(key, unbound_if_imported(key, request, warnings));
 }
 
 Result<SecretBytes> key_file(const Key& key,
                              const ExportRequest& request,
                              KeyFileLayout layout,
                              std::vector<std::string>& warnings) {
-  Binding binding = request.binding;
-  if (const auto* imported = std::get_if<ImportedKeys>(&key.secret);
-      imported != nullptr && !binding.is_unbound()) {
-    // Its tickets were issued unbound by the server it came from; binding
-    // it now would only stop them resuming.
-    warnings.push_back("key " + key.id.hex() + " was imported from " +
-                       imported->origin +
-                       " and is exported as it is, not bound to the server "
-                       "name");
-    binding = Binding::unbound();
-  }
-  STEK_TRY_ASSIGN(auto keys, openssl_keys_for(key, binding, layout.secret_size));
+  STEK_TRY_ASSIGN(auto keys,
+                  openssl_keys_for(key, unbound_if_imported(key, request, warnings),
+                                   layout.secret_size));
   SecretBytes out;
   out.reserve(layout.file_size());
   out.append(key.id.bytes());
@@ -105,9 +112,8 @@ Result<ServerKey> parse_key_file(SecretView bytes,
     data.subspan(KeyId::k_size + layout.secret_size, layout.secret_size);
   const bool hmac_first = layout.order == SecretOrder::hmac_then_aes;
   ImportedKeys keys{SecretBytes::copy_of(hmac_first ? second : first),
-                    SecretBytes::copy_of(hmac_first ? first : second),
-                    std::string(origin)};
-  return ServerKey{KeyId(name), std::move(keys), false};
+                    SecretBytes::copy_of(hmac_first ? first : second)};
+  return ServerKey{KeyId(name), std::move(keys), std::string(origin), false};
 }
 
 void warn_single_key(const LiveKeys& live,

@@ -27,11 +27,19 @@ struct LiveKeys {
 // encrypts (an empty, all-expired or all-revoked keystore).
 Result<LiveKeys> live_keys(const ExportRequest& request);
 
+// Return the request's binding for `key`, or unbound (with a warning) for an
+// imported key: the server it came from issued its tickets unbound.
+Binding unbound_if_imported(const Key& key,
+                            const ExportRequest& request,
+                            std::vector<std::string>& warnings);
+
 // Return the 32 bytes of material a raw-material server (Go, s2n-tls) gets
-// for `key`. Imported keys have none: a clear error.
+// for `key`. Keys imported with only AES and HMAC keys have none: a clear
+// error.
 Result<SecretBytes> export_material(const Key& key,
                                     const ExportRequest& request,
-                                    std::string_view format);
+                                    std::string_view format,
+                                    std::vector<std::string>& warnings);
 
 // The order of the two secrets after the name in a key file.
 enum class SecretOrder { hmac_then_aes, aes_then_hmac };

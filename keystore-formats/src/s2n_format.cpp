@@ -30,7 +30,8 @@ Result<Export> write_s2n(const ExportRequest& request) {
   const auto keys = live.all();
   for (std::size_t i = 0; i < keys.size(); ++i) {
     const Key& key = *keys[i];
-    STEK_TRY_ASSIGN(auto material, export_material(key, request, "s2n"));
+    STEK_TRY_ASSIGN(auto material,
+                    export_material(key, request, "s2n", out.warnings));
     text.append(std::string_view(i == 0 ? "\n" : ",\n"));
     text.append("    {\"name\": \"" + key.id.hex() + "\", \"material\": \"");
     base64_encode_into(material.view(), text);
@@ -93,7 +94,8 @@ Result<ServerKeys> read_s2n(std::span<const FormatFile> files, Timestamp now) {
     KeyId::Bytes id{};
     std::copy(name->begin(), name->end(), id.begin());
     intro.push_back(entry["intro_time"].get<std::int64_t>());
-    out.keys.push_back({KeyId(id), Material{std::move(material).value()}, false});
+    out.keys.push_back(
+      {KeyId(id), Material{std::move(material).value()}, "s2n", false});
   }
   // Which key s2n encrypts with is a weighted draw; the newest one already
   // introduced is the one most likely to be in use.

@@ -55,7 +55,7 @@ TEST_CASE("stek::formats native keystore: fields are read as written") {
   const auto& imported = ks->keys[0];
   CHECK(imported.id.hex() == "0f1e2d3c4b5a69788796a5b4c3d2e1f0");
   const auto& keys = std::get<stek::ImportedKeys>(imported.secret);
-  CHECK(keys.origin == "nginx");
+  CHECK(imported.origin == "nginx");
   CHECK(keys.aes.size() == 32);
   REQUIRE(imported.revoked);
   CHECK(imported.revoked->reason == "copied to a \"test\" host");
@@ -131,8 +131,8 @@ TEST_CASE("stek::formats native keystore: strict reading names key and field") {
      "key #3 (id ffeeddccbbaa99887766554433221100): \"decrypt_until\" is missing"},
     {"material and aes", replaced(valid, "\"origin\": \"nginx\"", "\"origin\": \"nginx\", \"material\": \"" + material1 + "\""),
      "needs either \"material\" or \"aes\" and \"hmac\""},
-    {"origin on generated key", replaced(valid, "\"material\": ", "\"origin\": \"x\", \"material\": "),
-     "\"origin\" belongs only to keys with"},
+    {"origin not a string", replaced(valid, "\"material\": ", "\"origin\": 7, \"material\": "),
+     "key #2 (id 00112233445566778899aabbccddeeff): \"origin\" must be a string"},
     {"revoked without reason", replaced(valid, ",\n        \"reason\": \"copied to a \\\"test\\\" host\"", ""),
      "in \"revoked\": \"reason\" is missing"},
     {"keys not an array", replaced(replaced(valid, "\"keys\": [", "\"keys\": {\"a\": ["), "  ]\n}", "  ]}\n}"),

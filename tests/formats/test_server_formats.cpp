@@ -421,8 +421,8 @@ TEST_CASE("stek::formats import rejects bad server files, naming them") {
 TEST_CASE("stek::formats imported keys: only their own size, never material") {
   auto ks = sample_keystore();
   ks.keys[1].secret = stek::ImportedKeys{
-    std::move(stek::random_secret(32)).value(), std::move(stek::random_secret(32)).value(),
-    "nginx"};
+    std::move(stek::random_secret(32)).value(), std::move(stek::random_secret(32)).value()};
+  ks.keys[1].origin = "nginx";
   CHECK(export_as("haproxy", ks).keys.size() == 3);
   for (const char* name : {"nginx48", "apache", "go", "s2n"}) {
     CAPTURE(std::string(name));

@@ -27,7 +27,8 @@ inline Key make_key(Timestamp created,
   REQUIRE(id.ok());
   REQUIRE(material.ok());
   return Key{*id,          created, not_before,  encrypt_until,
-             decrypt_until, {},      Material{std::move(material).value()}};
+             decrypt_until, {},      Material{std::move(material).value()},
+             std::nullopt};
 }
 
 } // namespace stek::test

@@ -62,11 +62,10 @@ struct Material {
 };
 
 // Explicit AES and HMAC keys kept exactly as an OpenSSL-family server had
-// them; `origin` names the format they came from.
+// them.
 struct ImportedKeys {
   SecretBytes aes;
   SecretBytes hmac;
-  std::string origin;
 };
 
 struct Revocation {
@@ -82,6 +81,10 @@ struct Key {
   Timestamp decrypt_until;
   std::optional<Revocation> revoked;
   std::variant<Material, ImportedKeys> secret;
+  // The server format an imported key came from; required with
+  // ImportedKeys, also kept for material imported from Go or s2n-tls. Its
+  // tickets were issued unbound, so exports keep it unbound too.
+  std::optional<std::string> origin;
 
   // Return the state at `t`.
   KeyState state_at(Timestamp t) const;

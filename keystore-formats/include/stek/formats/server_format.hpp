@@ -60,6 +60,8 @@ struct Export {
 struct ServerKey {
   KeyId id;
   std::variant<Material, ImportedKeys> secret;
+  // The format it was read from.
+  std::string origin;
   // Whether that server encrypts new tickets with it.
   bool encrypting = false;
 };
