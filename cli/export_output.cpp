@@ -53,6 +53,9 @@ stek::Result<ExportWrite> write_export_directory(
   const std::vector<stek::formats::FormatFile>& files) {
   STEK_TRY(ensure_directory(dir));
   ExportWrite out;
+  for (const auto& file : files) {
+    stek::remove_stale_temporaries(dir / file.name);
+  }
   std::set<std::string> keep;
   // Key files first: the snippets that name them must never point at a
   // file that is not there yet.

@@ -23,7 +23,8 @@ stek::Result<ExportWrite> write_export_file(const std::filesystem::path& path,
                                             const stek::formats::FormatFile& file);
 
 // Write a directory-shaped export into `dir` (created 0700 if missing):
-// every file atomically and only if changed, key files before the snippets
+// leftovers of an interrupted export removed, every file atomically and
+// only if changed, key files before the snippets
 // that name them, then remove key files (<32 hex>.key) of keys no longer
 // exported, so a server never reads a half-new set.
 stek::Result<ExportWrite> write_export_directory(

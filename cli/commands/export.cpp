@@ -47,9 +47,9 @@ stek::Result<stek::formats::ExportRequest> make_request(
   } else {
     request.config_dir = "/etc/stek";
   }
-  request.secret_of = o.secret_of;
-  request.secret_name = o.secret_name;
-  request.secret_namespace = o.secret_namespace;
+  request.secret_of = o.secret_of.value_or(request.secret_of);
+  request.secret_name = o.secret_name.value_or(request.secret_name);
+  request.secret_namespace = o.secret_namespace.value_or("");
   return request;
 }
 
@@ -74,6 +74,7 @@ stek::Result<ExportWrite> write_output(const ExportOptions& o,
 }
 
 void report(const ExportOptions& o,
+            const stek::formats::ExportRequest& request,
             const stek::formats::Export& result,
             const ExportWrite& wrote,
             Context& ctx) {
@@ -83,7 +84,8 @@ void report(const ExportOptions& o,
     doc["now"] = stek::format_time(ctx.now);
     doc["format"] = o.format;
     doc["out"] = o.out;
-    doc["sni"] = o.sni ? Json(*o.sni) : Json(nullptr);
+    const auto sni = request.binding.bound_name();
+    doc["sni"] = sni ? Json(*sni) : Json(nullptr);
     doc["changed"] = wrote.changed();
     doc["keys"] = Json::array();
     for (const auto& key : result.keys) {
@@ -151,37 +153,67 @@ void register_export(CLI::App& app, Dispatch& dispatch) {
   });
 }
 
+namespace {
+
+// Refuse options that the chosen format would silently ignore.
+stek::Result<void> check_options(const ExportOptions& o,
+                                 const ServerFormat& format,
+                                 const Context& ctx) {
+  const bool k8s = format.name == "k8s-secret";
+  STEK_ENSURE(k8s || (!o.secret_of && !o.secret_name && !o.secret_namespace),
+              stek::Errc::invalid_argument,
+              "--secret-of, --secret-name and --namespace apply only to "
+              "--format k8s-secret");
+  STEK_ENSURE(!o.config_dir || k8s || format.shape == ExportShape::directory,
+              stek::Errc::invalid_argument,
+              "--config-dir applies only to nginx, nginx48, envoy and "
+              "k8s-secret, whose files name other files");
+  STEK_ENSURE(o.out != "-" || format.text, stek::Errc::invalid_argument,
+              o.format + " is " +
+                (format.shape == ExportShape::directory ? "a directory"
+                                                        : "a binary") +
+                " export and cannot go to standard output; give --out PATH");
+  STEK_ENSURE(o.out != "-" || !ctx.json, stek::Errc::invalid_argument,
+              "--json and --out - would both write to standard output");
+  STEK_ENSURE(o.out != "-" || !o.deploy_hook, stek::Errc::invalid_argument,
+              "--deploy-hook needs --out PATH: standard output never changes");
+  return {};
+}
+
+} // namespace
+
 stek::Result<void> run_export(const ExportOptions& o, Context& ctx) {
   STEK_TRY_ASSIGN(const ServerFormat* format,
                   stek::formats::find_server_format(o.format));
-  STEK_ENSURE(o.out != "-" || format->text, stek::Errc::invalid_argument,
-              o.format + " is " +
-                (format->shape == ExportShape::directory ? "a directory"
-                                                         : "binary") +
-                " export and cannot go to standard output; give --out PATH");
-  STEK_ENSURE(o.out != "-" || !o.deploy_hook, stek::Errc::invalid_argument,
-              "--deploy-hook needs --out PATH: standard output never changes");
+  STEK_TRY(check_options(o, *format, ctx));
   STEK_TRY_ASSIGN(const auto keystore, load_keystore(o.keystore, ctx));
   STEK_TRY_ASSIGN(const auto request, make_request(o, *format, keystore, ctx));
-  STEK_TRY_ASSIGN(const auto result, format->write(request));
+  auto written = format->write(request);
+  if (!written) {
+    auto error = std::move(written).error();
+    error.message += " (" + o.keystore.string() + ")";
+    return error;
+  }
+  auto result = std::move(written).value();
+  // A Secret carrying the keystore itself leaves binding to the providers.
+  const bool carries_keystore =
+    format->name == "k8s-secret" && request.secret_of == "keystore";
+  if (keystore.policy.sni_binding && !o.sni && !carries_keystore) {
+    result.warnings.insert(
+      result.warnings.begin(),
+      "the keystore binds keys to server names (sni_binding), but this export "
+      "is not bound to one: if these keys serve several virtual hosts, a "
+      "ticket from one resumes on another; give --sni NAME per virtual host");
+  }
   STEK_TRY_ASSIGN(const auto wrote, write_output(o, *format, result, ctx));
   // What the server cannot express is the same at every run; from cron
   // (--quiet) it is said only when the export changed, not every minute.
   if (!ctx.quiet || wrote.changed()) {
-    // A Secret carrying the keystore itself leaves binding to the providers.
-    const bool carries_keystore =
-      format->name == "k8s-secret" && o.secret_of == "keystore";
-    if (keystore.policy.sni_binding && !o.sni && !carries_keystore) {
-      ctx.warn("the keystore binds keys to server names (sni_binding), but "
-               "this export is not bound to one: if these keys serve several "
-               "virtual hosts, a ticket from one resumes on another; give "
-               "--sni NAME per virtual host");
-    }
     for (const auto& warning : result.warnings) {
       ctx.warn(warning);
     }
   }
-  report(o, result, wrote, ctx);
+  report(o, request, result, wrote, ctx);
   if (o.deploy_hook && wrote.changed()) {
     ctx.out.flush();
     std::vector<std::string> ids;

@@ -17,9 +17,10 @@ struct ExportOptions {
   std::string out;
   std::optional<std::string> sni;
   std::optional<std::string> config_dir;
-  std::string secret_of = "keystore";
-  std::string secret_name = "stek-keys";
-  std::string secret_namespace;
+  // k8s-secret only; unset means its default.
+  std::optional<std::string> secret_of;
+  std::optional<std::string> secret_name;
+  std::optional<std::string> secret_namespace;
   std::optional<std::string> deploy_hook;
 };
 

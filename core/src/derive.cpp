@@ -10,9 +10,11 @@ std::span<const std::uint8_t> bytes_of(std::string_view text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
-bool dns_character(char c) {
+// Letters, digits, '-' and '_' (seen in real host names, if not in RFC
+// 1123).
+bool label_character(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_' || c == '*';
+         c == '_';
 }
 
 } // namespace
@@ -28,10 +30,21 @@ Result<std::string> normalize_server_name(std::string_view name) {
   }
   STEK_ENSURE(!out.empty() && out.size() <= 253, Errc::invalid_argument,
               "server name \"" + std::string(name) + "\" is empty or too long");
-  for (char c : out) {
-    STEK_ENSURE(dns_character(c), Errc::invalid_argument,
+  std::size_t label = 0;
+  for (std::size_t i = 0; i <= out.size(); ++i) {
+    if (i == out.size() || out[i] == '.') {
+      STEK_ENSURE(label > 0 && label <= 63 && out[i - 1] != '-' &&
+                    out[i - label] != '-',
+                  Errc::invalid_argument,
+                  "server name \"" + std::string(name) +
+                    "\" has an empty, over-long or hyphen-edged label");
+      label = 0;
+      continue;
+    }
+    STEK_ENSURE(label_character(out[i]), Errc::invalid_argument,
                 "server name \"" + std::string(name) +
-                  "\" has a character a DNS name cannot have");
+                  "\" has a character a host name cannot have");
+    ++label;
   }
   return out;
 }

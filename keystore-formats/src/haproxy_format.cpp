@@ -117,6 +117,27 @@ Result<ServerKeys> read_haproxy(std::span<const FormatFile> files,
   }
   // The penultimate line encrypts.
   out.keys[1].encrypting = true;
+  // A key may fill two slots (stekctl's own export does when fewer than
+  // three keys are live): keep it once, encrypting if either slot was.
+  for (std::size_t i = 0; i < out.keys.size(); ++i) {
+    for (std::size_t j = i + 1; j < out.keys.size();) {
+      auto& a = out.keys[i];
+      const auto& b = out.keys[j];
+      if (a.id != b.id) {
+        ++j;
+        continue;
+      }
+      const auto& ka = std::get<ImportedKeys>(a.secret);
+      const auto& kb = std::get<ImportedKeys>(b.secret);
+      STEK_ENSURE(ct_equal(ka.aes.view(), kb.aes.view()) &&
+                    ct_equal(ka.hmac.view(), kb.hmac.view()),
+                  Errc::parse,
+                  "two different keys are named " + a.id.hex() + " (" +
+                    file.name + ")");
+      a.encrypting = a.encrypting || b.encrypting;
+      out.keys.erase(out.keys.begin() + static_cast<std::ptrdiff_t>(j));
+    }
+  }
   return out;
 }
 

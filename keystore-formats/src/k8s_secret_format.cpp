@@ -28,6 +28,11 @@ bool dns1123(std::string_view name, std::size_t max, bool dots) {
 
 Result<Export> payload(const ExportRequest& request) {
   if (request.secret_of == "keystore") {
+    STEK_ENSURE(request.binding.is_unbound(), Errc::invalid_argument,
+                "--sni does not apply to a Secret carrying the keystore: "
+                "servers reading it bind keys to names themselves");
+    // A Secret of keys no server can use is a mistake, as for every format.
+    STEK_TRY(live_keys(request));
     Export out;
     out.files.push_back(
       {"keystore.json", serialize_native_keystore(*request.keystore)});

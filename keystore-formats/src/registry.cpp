@@ -42,7 +42,7 @@ Result<const ServerFormat*> find_server_format(std::string_view name) {
     }
     known += (known.empty() ? "" : ", ") + std::string(f.name);
   }
-  return fail(Errc::invalid_argument, "unknown format \"" + std::string(name) +
+  return fail(Errc::unsupported, "unknown format \"" + std::string(name) +
                                         "\" (known: " + known + ")");
 }
 

@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace stek::formats::detail {
 namespace {
 
@@ -35,9 +37,14 @@ Result<Export> write_s2n(const ExportRequest& request) {
     text.append(std::string_view(i == 0 ? "\n" : ",\n"));
     text.append("    {\"name\": \"" + key.id.hex() + "\", \"material\": \"");
     base64_encode_into(material.view(), text);
-    text.append("\", \"intro_time\": " + seconds(key.not_before) + "}");
+    // s2n encrypts with a key from intro_time for the config's lifetime: end
+    // that window at encrypt_until where the key's window was cut short
+    // (rotate --now, imports), so s2n does not keep encrypting with it.
+    const Timestamp intro =
+      std::min(key.not_before, key.encrypt_until - policy.encrypt_for);
+    text.append("\", \"intro_time\": " + seconds(intro) + "}");
     out.keys.push_back({key.id, &key == live.encrypting ? "encrypts" : "decrypts"});
-    if (key.encrypt_until - key.not_before != policy.encrypt_for) {
+    if (key.encrypt_until - key.not_before > policy.encrypt_for) {
       out.warnings.push_back(
         "s2n-tls gives every key the same encrypt-decrypt lifetime; key " +
         key.id.hex() + " encrypts for " +

@@ -100,7 +100,7 @@ TEST_CASE("stekctl export usage and operational errors") {
   stek::test::generate_keystore(k_t0);
   SUBCASE("unknown format") {
     const auto r = run_cli({"export", "ks.json", "--format", "caddy", "--out", "x"});
-    CHECK(r.code == 2);
+    CHECK(r.code == 1);
     CHECK(contains(r.err, "unknown format \"caddy\""));
   }
   SUBCASE("nothing encrypts") {
@@ -168,7 +168,7 @@ TEST_CASE("stekctl export --json and --sni") {
   REQUIRE(r.code == 0);
   const auto doc = nlohmann::json::parse(r.out);
   CHECK(doc["format"] == "haproxy");
-  CHECK(doc["sni"] == "A.Example");
+  CHECK(doc["sni"] == "a.example"); // as keys are bound to it
   CHECK(doc["changed"] == true);
   REQUIRE(doc["keys"].size() == 3);
   CHECK(doc["keys"][1]["role"] == "encrypts");
@@ -182,4 +182,56 @@ TEST_CASE("stekctl export --json and --sni") {
   const auto same = run_cli({"export", "ks.json", "--format", "haproxy", "--out", "-",
                              "--sni", "a.example.", "--at", k_t0});
   CHECK(same.out == bound);
+}
+
+TEST_CASE("stekctl export refuses options its format would ignore") {
+  stek::test::generate_keystore(k_t0);
+  for (const auto& args : std::vector<std::vector<std::string>>{
+         {"--format", "haproxy", "--out", "-", "--json"},
+         {"--format", "haproxy", "--out", "h", "--secret-name", "x"},
+         {"--format", "nginx", "--out", "n", "--namespace", "x"},
+         {"--format", "haproxy", "--out", "h", "--config-dir", "/etc/haproxy"},
+         {"--format", "k8s-secret", "--out", "-", "--sni", "a.example"}}) {
+    auto full = std::vector<std::string>{"export", "ks.json"};
+    full.insert(full.end(), args.begin(), args.end());
+    const auto r = run_cli(full);
+    CAPTURE(r.err);
+    CHECK(r.code == 2);
+    CHECK(r.out.empty());
+  }
+}
+
+TEST_CASE("stekctl export sets a loosened file back to 0600 without rewriting it") {
+  stek::test::generate_keystore(k_t0);
+  fs::remove("h.keys");
+  REQUIRE(run_cli({"export", "-q", "ks.json", "--format", "haproxy", "--out", "h.keys",
+                   "--at", k_t0})
+            .code == 0);
+  ::chmod("h.keys", 0644);
+  const auto before = inode("h.keys");
+  const auto r = run_cli({"export", "ks.json", "--format", "haproxy", "--out", "h.keys",
+                          "--at", k_t0});
+  CHECK(contains(r.out, "export unchanged"));
+  CHECK(stek::test::file_mode("h.keys") == 0600);
+  CHECK(inode("h.keys") == before);
+}
+
+TEST_CASE("stekctl import reads back stekctl's own HAProxy export") {
+  // Only two live keys: the encrypting key fills two of the three lines.
+  stek::test::generate_keystore(k_t0);
+  REQUIRE(run_cli({"export", "-q", "ks.json", "--format", "haproxy", "--out", "h.keys",
+                   "--at", k_t0})
+            .code == 0);
+  fs::remove("copy.json");
+  const auto r = run_cli({"import", "-q", "copy.json", "--format", "haproxy", "h.keys",
+                          "--at", k_t0});
+  CHECK_MESSAGE(r.code == 0, r.err);
+  const auto list = run_cli({"list", "--json", "copy.json", "--at", k_t0});
+  const auto doc = nlohmann::json::parse(list.out);
+  CHECK(doc["keys"].size() == 2);
+  const auto original = load();
+  for (const auto& key : doc["keys"]) {
+    const bool encrypting = key["id"] == original.keys[0].id.hex();
+    CHECK(key["encrypting"] == encrypting);
+  }
 }

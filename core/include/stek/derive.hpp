@@ -23,7 +23,8 @@ inline constexpr std::string_view k_label_hmac128 = "stekctl/v1 openssl hmac-sha
 
 // Return `name` as keys are bound to it: ASCII lower case, one trailing dot
 // dropped. Errc::invalid_argument for an empty name, one over 253
-// characters, or one with characters a DNS name cannot have.
+// characters, an empty or over-long label, or a character other than
+// letters, digits, '-' and '_'.
 Result<std::string> normalize_server_name(std::string_view name);
 
 // Which secrets to derive: for every server name alike, for one name, or for
@@ -40,6 +41,10 @@ public:
   static Binding no_server_name() { return Binding(Kind::no_server_name, {}); }
 
   bool is_unbound() const { return m_kind == Kind::unbound; }
+  // Return the server name, if bound to one.
+  std::optional<std::string> bound_name() const {
+    return m_kind == Kind::server_name ? std::optional(m_name) : std::nullopt;
+  }
   // Return the HKDF info that derives this binding's material, or nullopt
   // for unbound.
   std::optional<std::string> info() const;

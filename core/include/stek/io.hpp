@@ -25,8 +25,9 @@ Result<void> atomic_write(const std::filesystem::path& path,
                           SecretView contents);
 
 // Replace `path` with `contents` as atomic_write does, unless it already
-// holds exactly those bytes (compared in constant time). Return whether it
-// wrote. Rewriting nothing keeps file watchers and reload hooks quiet.
+// holds exactly those bytes (compared in constant time; its mode is still
+// set to 0600). Return whether it wrote. Rewriting nothing keeps file
+// watchers and reload hooks quiet.
 Result<bool> write_if_changed(const std::filesystem::path& path,
                               SecretView contents);
 

@@ -120,6 +120,12 @@ Result<bool> write_if_changed(const std::filesystem::path& path,
   // One byte over the new size is enough to see that the old one differs.
   auto old = read_secret_file(path, contents.size() + 1);
   if (old.ok() && ct_equal(old->view(), contents)) {
+    // Same bytes, but the mode is part of the promise too.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 07777) != 0600 &&
+        ::chmod(path.c_str(), 0600) != 0) {
+      return detail::system_error("chmod", path, errno);
+    }
     return false;
   }
   STEK_TRY(atomic_write(path, contents));

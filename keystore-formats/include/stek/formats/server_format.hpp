@@ -97,8 +97,8 @@ struct ServerFormat {
 
 // Return every format, in the order help lists them.
 std::span<const ServerFormat> server_formats();
-// Return the format called `name`, or Errc::invalid_argument naming the
-// known ones.
+// Return the format called `name`, or Errc::unsupported naming the known
+// ones.
 Result<const ServerFormat*> find_server_format(std::string_view name);
 
 } // namespace stek::formats
