@@ -88,14 +88,17 @@ stek::Result<void> run_import(const ImportOptions& o, Context& ctx) {
               o.format + " is an export format only and cannot be imported");
   STEK_TRY_ASSIGN(const auto files, read_inputs(o.files));
   STEK_TRY_ASSIGN(auto server, format->read(files, ctx.now));
-
-  bool created = false;
-  STEK_TRY_ASSIGN(auto update, open_keystore(o, ctx, created));
-  auto& keystore = update.keystore();
+  // Checked before the keystore is touched: a bad input creates nothing.
   std::set<stek::KeyId> seen;
   for (const auto& key : server.keys) {
     STEK_ENSURE(seen.insert(key.id).second, stek::Errc::invalid_keystore,
                 "key " + key.id.hex() + " is given twice");
+  }
+
+  bool created = false;
+  STEK_TRY_ASSIGN(auto update, open_keystore(o, ctx, created));
+  auto& keystore = update.keystore();
+  for (const auto& key : server.keys) {
     STEK_ENSURE(keystore.find(key.id) == nullptr, stek::Errc::already_exists,
                 "key " + key.id.hex() + " is already in the keystore (" +
                   o.keystore.string() + ")");
