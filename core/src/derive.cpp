@@ -19,34 +19,72 @@ bool label_character(char c) {
 
 } // namespace
 
-Result<std::string> normalize_server_name(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  for (char c : name) {
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+namespace {
+
+enum class NameProblem { none, length, label, character };
+
+// Lower-case `name` into `out` (room for 254 characters), drop one trailing
+// dot, and check what remains. Allocates nothing.
+NameProblem normalize_into(std::string_view name,
+                           std::array<char, 254>& out,
+                           std::size_t& size) {
+  if (!name.empty() && name.back() == '.') {
+    name.remove_suffix(1);
   }
-  if (!out.empty() && out.back() == '.') {
-    out.pop_back();
+  if (name.empty() || name.size() > 253) {
+    return NameProblem::length;
   }
-  STEK_ENSURE(!out.empty() && out.size() <= 253, Errc::invalid_argument,
-              "server name \"" + std::string(name) + "\" is empty or too long");
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    out[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  size = name.size();
   std::size_t label = 0;
-  for (std::size_t i = 0; i <= out.size(); ++i) {
-    if (i == out.size() || out[i] == '.') {
-      STEK_ENSURE(label > 0 && label <= 63 && out[i - 1] != '-' &&
-                    out[i - label] != '-',
-                  Errc::invalid_argument,
-                  "server name \"" + std::string(name) +
-                    "\" has an empty, over-long or hyphen-edged label");
+  for (std::size_t i = 0; i <= size; ++i) {
+    if (i == size || out[i] == '.') {
+      if (label == 0 || label > 63 || out[i - 1] == '-' ||
+          out[i - label] == '-') {
+        return NameProblem::label;
+      }
       label = 0;
       continue;
     }
-    STEK_ENSURE(label_character(out[i]), Errc::invalid_argument,
-                "server name \"" + std::string(name) +
-                  "\" has a character a host name cannot have");
+    if (!label_character(out[i])) {
+      return NameProblem::character;
+    }
     ++label;
   }
-  return out;
+  return NameProblem::none;
+}
+
+} // namespace
+
+bool ServerNameBuffer::assign(std::string_view name) {
+  std::size_t size = 0;
+  const bool good = normalize_into(name, m_chars, size) == NameProblem::none;
+  m_size = good ? size : 0;
+  return good;
+}
+
+Result<std::string> normalize_server_name(std::string_view name) {
+  std::array<char, 254> out;
+  std::size_t size = 0;
+  switch (normalize_into(name, out, size)) {
+  case NameProblem::none:
+    return std::string(out.data(), size);
+  case NameProblem::length:
+    return fail(Errc::invalid_argument,
+                "server name \"" + std::string(name) + "\" is empty or too long");
+  case NameProblem::label:
+    return fail(Errc::invalid_argument,
+                "server name \"" + std::string(name) +
+                  "\" has an empty, over-long or hyphen-edged label");
+  case NameProblem::character:
+    break;
+  }
+  return fail(Errc::invalid_argument,
+              "server name \"" + std::string(name) +
+                "\" has a character a host name cannot have");
 }
 
 std::optional<std::string> Binding::info() const {

@@ -5,6 +5,7 @@
 #include <stek/result.hpp>
 #include <stek/secret.hpp>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,20 @@ inline constexpr std::string_view k_label_hmac128 = "stekctl/v1 openssl hmac-sha
 // characters, an empty or over-long label, or a character other than
 // letters, digits, '-' and '_'.
 Result<std::string> normalize_server_name(std::string_view name);
+
+// A server name normalized as normalize_server_name does, held in place so
+// that the providers' lookups allocate nothing.
+class ServerNameBuffer {
+public:
+  // Normalize `name` into this buffer; false (and empty) where
+  // normalize_server_name would fail.
+  bool assign(std::string_view name);
+  std::string_view view() const { return {m_chars.data(), m_size}; }
+
+private:
+  std::array<char, 254> m_chars{};
+  std::size_t m_size = 0;
+};
 
 // Which secrets to derive: for every server name alike, for one name, or for
 // connections that sent no name (the providers' fixed "no SNI" label).
