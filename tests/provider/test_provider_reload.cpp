@@ -21,9 +21,11 @@ const Timestamp k_start = *parse_time("2026-11-28T12:00:00Z");
 
 struct Watched {
   TestClock clock;
-  std::unique_ptr<FileProvider> provider;
   std::mutex mutex;
   std::vector<ProviderStatus> reports;
+  // Last, so it is destroyed first: its watcher thread reports into the
+  // members above until then.
+  std::unique_ptr<FileProvider> provider;
 
   Watched(const fs::path& path, WatchMode mode = WatchMode::automatic) {
     clock.set(k_start);

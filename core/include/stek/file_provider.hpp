@@ -65,8 +65,8 @@ struct FileProviderOptions {
   // The time lookups use; the system clock unless a test sets one. Called
   // on every lookup, so it must be cheap and must not block.
   std::function<Timestamp()> clock;
-  // Called from the watching thread after every load attempt, good or bad.
-  // Must not call back into the provider's reload().
+  // Called after every load attempt, good or bad: from the watching thread,
+  // or from the thread that called reload(). Must not call reload() itself.
   std::function<void(const ProviderStatus&)> on_status;
   // Upper bound on the cached per-name secrets of one generation. Names
   // beyond it are derived on every lookup instead.
