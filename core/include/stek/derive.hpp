@@ -38,7 +38,8 @@ public:
   std::string_view view() const { return {m_chars.data(), m_size}; }
 
 private:
-  std::array<char, 254> m_chars{};
+  // Not zeroed: it is built on every lookup, and only m_size bytes count.
+  std::array<char, 254> m_chars;
   std::size_t m_size = 0;
 };
 

@@ -22,7 +22,6 @@ using KeyIdView = std::span<const std::uint8_t, KeyId::k_size>;
 class TicketKey {
 public:
   static constexpr std::size_t k_secret_size = 32;
-  using Secret = std::array<std::uint8_t, k_secret_size>;
 
   TicketKey() = default;
   ~TicketKey();
@@ -41,22 +40,25 @@ public:
 
   // The 32 bytes of material bound to the name, for servers that derive
   // their own keys from it (s2n-tls, Go).
-  SecretView material() const { return {m_material.data(), m_material.size()}; }
+  SecretView material() const { return view(k_material); }
   // The AES-256-CBC key and the 32-byte HMAC-SHA256 key of OpenSSL's ticket
   // format, as an 80-byte nginx key file would hold them.
-  SecretView aes() const { return {m_aes.data(), m_aes.size()}; }
-  SecretView hmac() const { return {m_hmac.data(), m_hmac.size()}; }
+  SecretView aes() const { return view(k_aes); }
+  SecretView hmac() const { return view(k_hmac); }
 
-  Secret& material_bytes() { return m_material; }
-  Secret& aes_bytes() { return m_aes; }
-  Secret& hmac_bytes() { return m_hmac; }
+  // Where the provider writes the secrets: material, AES, HMAC, 32 bytes
+  // each, one block so that handing a key out wipes once, not three times.
+  std::span<std::uint8_t, 3 * k_secret_size> secret_block() { return m_secrets; }
 
 private:
+  static constexpr std::size_t k_material = 0;
+  static constexpr std::size_t k_aes = k_secret_size;
+  static constexpr std::size_t k_hmac = 2 * k_secret_size;
+
+  SecretView view(std::size_t at) const { return {m_secrets.data() + at, k_secret_size}; }
   void wipe();
 
-  Secret m_material{};
-  Secret m_aes{};
-  Secret m_hmac{};
+  std::array<std::uint8_t, 3 * k_secret_size> m_secrets{};
 };
 
 // The source of ticket keys a TLS server asks on every handshake that

@@ -3,6 +3,7 @@
 
 #include <stek/secret.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -19,10 +20,7 @@ DerivedCache::DerivedCache(std::size_t entries) {
 
 DerivedCache::~DerivedCache() {
   for (std::size_t i = 0; i < m_capacity; ++i) {
-    auto& secrets = m_entries[i].secrets;
-    cleanse(secrets.material);
-    cleanse(secrets.aes);
-    cleanse(secrets.hmac);
+    cleanse(m_entries[i].secrets);
   }
 }
 
@@ -57,7 +55,7 @@ bool DerivedCache::matches(const Entry& entry,
 
 bool DerivedCache::find(std::uint32_t key_index,
                         std::optional<std::string_view> name,
-                        Secrets& out) const {
+                        SecretsOut out) const {
   if (m_capacity == 0) {
     return false;
   }
@@ -69,7 +67,7 @@ bool DerivedCache::find(std::uint32_t key_index,
       return false;
     }
     if (state == k_ready && matches(entry, key_index, name)) {
-      out = entry.secrets;
+      std::copy(entry.secrets.begin(), entry.secrets.end(), out.begin());
       return true;
     }
   }

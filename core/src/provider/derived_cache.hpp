@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace stek::detail {
@@ -21,11 +22,9 @@ namespace stek::detail {
 // costs HKDF work, never memory.
 class DerivedCache {
 public:
-  struct Secrets {
-    TicketKey::Secret material{};
-    TicketKey::Secret aes{};
-    TicketKey::Secret hmac{};
-  };
+  // Material, AES and HMAC keys, laid out as TicketKey::secret_block().
+  using Secrets = std::array<std::uint8_t, 3 * TicketKey::k_secret_size>;
+  using SecretsOut = std::span<std::uint8_t, 3 * TicketKey::k_secret_size>;
 
   // Room for at least `entries` pairs (0: no cache).
   explicit DerivedCache(std::size_t entries);
@@ -37,7 +36,7 @@ public:
   // SNI". False on a miss.
   bool find(std::uint32_t key_index,
             std::optional<std::string_view> name,
-            Secrets& out) const;
+            SecretsOut out) const;
   // Remember `secrets` for (key_index, name) if there is room.
   void insert(std::uint32_t key_index,
               std::optional<std::string_view> name,
@@ -53,7 +52,7 @@ private:
     std::uint32_t key_index = 0;
     std::uint16_t name_size = 0;
     std::array<char, 254> name{};
-    Secrets secrets;
+    Secrets secrets{};
   };
 
   static std::size_t hash(std::uint32_t key_index,

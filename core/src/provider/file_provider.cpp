@@ -208,9 +208,11 @@ std::optional<TicketKey>
 FileProvider::encryption_key(std::optional<std::string_view> sni) {
   const auto now = m_impl->now();
   const auto snapshot = m_impl->m_cell.read();
-  TicketKey key;
-  if (!snapshot->encryption_key(now, sni, key)) {
-    return std::nullopt;
+  // Built in place and returned by NRVO: moving a TicketKey copies and
+  // wipes its secrets.
+  std::optional<TicketKey> key(std::in_place);
+  if (!snapshot->encryption_key(now, sni, *key)) {
+    key.reset();
   }
   return key;
 }
@@ -220,9 +222,9 @@ FileProvider::decryption_key(std::optional<std::string_view> sni,
                              KeyIdView id) {
   const auto now = m_impl->now();
   const auto snapshot = m_impl->m_cell.read();
-  TicketKey key;
-  if (!snapshot->decryption_key(now, sni, id, key)) {
-    return std::nullopt;
+  std::optional<TicketKey> key(std::in_place);
+  if (!snapshot->decryption_key(now, sni, id, *key)) {
+    key.reset();
   }
   return key;
 }

@@ -10,9 +10,13 @@
 namespace stek::detail {
 namespace {
 
-void copy_secret(SecretView from, TicketKey::Secret& to) {
+constexpr std::size_t k_size = TicketKey::k_secret_size;
+
+// Copy a 32-byte secret into slot `slot` (material, AES, HMAC) of a block.
+void copy_secret(SecretView from, DerivedCache::Secrets& to, std::size_t slot) {
   const auto bytes = from.reveal();
-  std::copy_n(bytes.begin(), std::min(bytes.size(), to.size()), to.begin());
+  std::copy_n(bytes.begin(), std::min(bytes.size(), k_size),
+              to.begin() + static_cast<std::ptrdiff_t>(slot * k_size));
 }
 
 std::span<const std::uint8_t> bytes_of(std::string_view text) {
@@ -27,17 +31,11 @@ Result<DerivedCache::Secrets> derive(const Key& key, const Binding& binding) {
                                         bytes_of(k_label_aes256), 32));
   STEK_TRY_ASSIGN(auto hmac, hkdf_sha256(bound.view(), {},
                                          bytes_of(k_label_hmac256), 32));
-  DerivedCache::Secrets out;
-  copy_secret(bound.view(), out.material);
-  copy_secret(aes.view(), out.aes);
-  copy_secret(hmac.view(), out.hmac);
+  DerivedCache::Secrets out{};
+  copy_secret(bound.view(), out, 0);
+  copy_secret(aes.view(), out, 1);
+  copy_secret(hmac.view(), out, 2);
   return out;
-}
-
-void wipe(DerivedCache::Secrets& secrets) {
-  cleanse(secrets.material);
-  cleanse(secrets.aes);
-  cleanse(secrets.hmac);
 }
 
 } // namespace
@@ -48,9 +46,7 @@ Snapshot::Snapshot(Keystore keystore, std::size_t cache_entries)
 
 Snapshot::~Snapshot() {
   for (auto& unbound : m_unbound) {
-    cleanse(unbound.material);
-    cleanse(unbound.aes);
-    cleanse(unbound.hmac);
+    cleanse(unbound.secrets);
   }
 }
 
@@ -73,18 +69,16 @@ Result<std::unique_ptr<Snapshot>> Snapshot::build(Keystore keystore,
                  "AES-256 ticket keys)";
         continue;
       }
-      copy_secret(imported->aes.view(), unbound.aes);
-      copy_secret(imported->hmac.view(), unbound.hmac);
+      copy_secret(imported->aes.view(), unbound.secrets, 1);
+      copy_secret(imported->hmac.view(), unbound.secrets, 2);
       unbound.usable = true;
       continue;
     }
     STEK_TRY_ASSIGN(auto secrets, derive(key, Binding::unbound()));
-    unbound.material = secrets.material;
-    unbound.aes = secrets.aes;
-    unbound.hmac = secrets.hmac;
+    unbound.secrets = secrets;
     unbound.has_material = true;
     unbound.usable = true;
-    wipe(secrets);
+    cleanse(secrets);
   }
   return snapshot;
 }
@@ -112,10 +106,9 @@ bool Snapshot::fill(std::size_t index,
   out.has_material = unbound.has_material;
   // Imported keys stay unbound: their server issued its tickets unbound
   // (the same rule as stekctl export --sni).
+  const auto block = out.secret_block();
   if (!m_keystore.policy.sni_binding || key.origin) {
-    out.material_bytes() = unbound.material;
-    out.aes_bytes() = unbound.aes;
-    out.hmac_bytes() = unbound.hmac;
+    std::copy(unbound.secrets.begin(), unbound.secrets.end(), block.begin());
     return true;
   }
   ServerNameBuffer name;
@@ -127,23 +120,19 @@ bool Snapshot::fill(std::size_t index,
     normalized = name.view();
   }
   const auto slot = static_cast<std::uint32_t>(index);
-  DerivedCache::Secrets secrets;
-  if (!m_cache.find(slot, normalized, secrets)) {
-    const Binding binding = normalized
-                              ? Binding::server_name(std::string(*normalized))
-                              : Binding::no_server_name();
-    auto derived = derive(key, binding);
-    if (!derived) {
-      return false;
-    }
-    secrets = *derived;
-    wipe(*derived);
-    m_cache.insert(slot, normalized, secrets);
+  if (m_cache.find(slot, normalized, block)) {
+    return true;
   }
-  out.material_bytes() = secrets.material;
-  out.aes_bytes() = secrets.aes;
-  out.hmac_bytes() = secrets.hmac;
-  wipe(secrets);
+  const Binding binding = normalized
+                            ? Binding::server_name(std::string(*normalized))
+                            : Binding::no_server_name();
+  auto derived = derive(key, binding);
+  if (!derived) {
+    return false;
+  }
+  m_cache.insert(slot, normalized, *derived);
+  std::copy(derived->begin(), derived->end(), block.begin());
+  cleanse(*derived);
   return true;
 }
 

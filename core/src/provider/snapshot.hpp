@@ -46,9 +46,7 @@ private:
   struct Unbound {
     bool usable = false; // false: imported with 16-byte secrets
     bool has_material = false;
-    TicketKey::Secret material{};
-    TicketKey::Secret aes{};
-    TicketKey::Secret hmac{};
+    DerivedCache::Secrets secrets{};
   };
 
   Snapshot(Keystore keystore, std::size_t cache_entries);

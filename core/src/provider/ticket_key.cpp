@@ -9,9 +9,7 @@ TicketKey::TicketKey(TicketKey&& other) noexcept
   : id(other.id),
     renew(other.renew),
     has_material(other.has_material),
-    m_material(other.m_material),
-    m_aes(other.m_aes),
-    m_hmac(other.m_hmac) {
+    m_secrets(other.m_secrets) {
   other.wipe();
 }
 
@@ -20,18 +18,14 @@ TicketKey& TicketKey::operator=(TicketKey&& other) noexcept {
     id = other.id;
     renew = other.renew;
     has_material = other.has_material;
-    m_material = other.m_material;
-    m_aes = other.m_aes;
-    m_hmac = other.m_hmac;
+    m_secrets = other.m_secrets;
     other.wipe();
   }
   return *this;
 }
 
 void TicketKey::wipe() {
-  cleanse(m_material);
-  cleanse(m_aes);
-  cleanse(m_hmac);
+  cleanse(m_secrets);
   has_material = false;
 }
 
