@@ -290,3 +290,27 @@ TEST_CASE("provider reload: a storm of replacements never shows a key from neith
   CHECK(lookups.load() > 0);
   CHECK(provider->status().generation > 2);
 }
+
+TEST_CASE("provider reload: a file caught half-rewritten is read again, not reported bad") {
+  fs::create_directory("etc");
+  save("etc/ks.json", keystore_at(k_start));
+  Watched w("etc/ks.json");
+  const auto next = keystore_at(k_start);
+  const auto text = serialized(next);
+  // Write half, make the watcher look (any event in the directory does),
+  // then finish the write, as a slow `cp` over the file would.
+  const int fd = ::open("etc/ks.json", O_WRONLY | O_TRUNC);
+  REQUIRE(fd >= 0);
+  const auto half = text.size() / 2;
+  REQUIRE(::write(fd, text.data(), half) == static_cast<ssize_t>(half));
+  write_file("etc/other", "x");
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(::write(fd, text.data() + half, text.size() - half) ==
+          static_cast<ssize_t>(text.size() - half));
+  ::close(fd);
+  CHECK(w.serves(next.keys[0].id));
+  std::lock_guard lock(w.mutex);
+  for (const auto& report : w.reports) {
+    CHECK_MESSAGE(report.ok, report.message);
+  }
+}

@@ -8,6 +8,7 @@
 #include <stek/io.hpp>
 
 #include <mutex>
+#include <thread>
 #include <sys/stat.h>
 
 namespace stek {
@@ -15,6 +16,11 @@ namespace {
 
 // Keystores are small; this only stops a wrong path from reading a disk.
 constexpr std::size_t k_max_keystore_size = 64u << 20;
+
+// How long a file that does not load must hold still before the watcher
+// reports it bad: writers that rewrite in place change it within this.
+constexpr int k_settle_attempts = 8;
+constexpr auto k_settle_pause = std::chrono::milliseconds(25);
 
 // What tells one version of the file from another without reading it.
 struct FileIdentity {
@@ -94,10 +100,24 @@ public:
 
   // Load now; on success publish the new snapshot, on failure keep the old
   // one. Either way record and report the outcome.
-  Result<void> reload(const FileIdentity& identity) {
+  // With `settle`, a file that fails to load while it is still changing
+  // (an in-place rewrite caught half-written) is read again once it holds
+  // still, rather than reported as bad at once.
+  Result<void> reload(FileIdentity identity, bool settle = false) {
     std::lock_guard load_lock(m_load_mutex);
     std::string notes;
     auto loaded = load(m_path, m_options, notes);
+    for (int attempt = 0; settle && !loaded && attempt < k_settle_attempts;
+         ++attempt) {
+      std::this_thread::sleep_for(k_settle_pause);
+      const auto now = FileIdentity::of(m_path);
+      if (now == identity || !now.exists) {
+        break; // it holds still: it really is bad
+      }
+      identity = now;
+      notes.clear();
+      loaded = load(m_path, m_options, notes);
+    }
     m_identity = identity;
     ProviderStatus status;
     {
@@ -138,7 +158,7 @@ public:
       record_missing(identity);
       return;
     }
-    (void)reload(identity);
+    (void)reload(identity, true);
   }
 
   void record_missing(const FileIdentity& identity) {
