@@ -137,3 +137,32 @@ TEST_CASE("openssl adapter: with no key that encrypts, no ticket and no failure"
   auto first = server.connect("a.example");
   CHECK(ticket_key_name(first.session.get()).empty());
 }
+
+TEST_CASE("openssl adapter: every TLS 1.3 resumption gets a fresh ticket") {
+  // Clients use a TLS 1.3 ticket once (RFC 8446, C.4); OpenSSL's built-in
+  // keys renew it on every resumption, and so must the provider's.
+  const auto ks = keystore_at(k_start, 2);
+  Server server(TLS1_3_VERSION, ks);
+  auto first = server.connect("a.example");
+  auto resumed = server.connect("a.example", first.session.get());
+  REQUIRE(resumed.reused);
+  const unsigned char* a = nullptr;
+  const unsigned char* b = nullptr;
+  std::size_t a_size = 0;
+  std::size_t b_size = 0;
+  SSL_SESSION_get0_ticket(first.session.get(), &a, &a_size);
+  SSL_SESSION_get0_ticket(resumed.session.get(), &b, &b_size);
+  REQUIRE(b != nullptr);
+  CHECK(ticket_key_name(resumed.session.get()) == ks.keys[0].id.hex());
+  const bool same_ticket = a_size == b_size && std::memcmp(a, b, a_size) == 0;
+  CHECK_FALSE(same_ticket);
+}
+
+TEST_CASE("openssl adapter: a second provider on one SSL_CTX is refused") {
+  const auto ks = keystore_at(k_start, 1);
+  Server server(TLS1_2_VERSION, ks);
+  const auto again = openssl::use_ticket_provider(server.ctx.get(), server.provider);
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == Errc::already_exists);
+  CHECK(server.connect("a.example").session);
+}

@@ -24,8 +24,10 @@ struct TicketOptions {
 // ClientHello, for both protocol versions: OpenSSL 3.0 decrypts a TLS 1.2
 // ticket before it parses the server_name extension, so the name is taken
 // from the ClientHello callback, not from SSL_get_servername(). A ticket
-// whose key no longer encrypts is accepted and renewed. `ctx` keeps
-// `provider` alive until it is freed.
+// whose key no longer encrypts is accepted and renewed, and so is every
+// TLS 1.3 ticket (clients use those once). `ctx` keeps `provider` alive
+// until it is freed; installing a second provider on it is an error
+// (Errc::already_exists).
 //
 // Install it on the SSL_CTX the connections are created with: OpenSSL takes
 // ticket keys from that context even after an SNI callback switched the

@@ -166,7 +166,10 @@ int ticket_callback(SSL* ssl, unsigned char key_name[16], unsigned char* iv,
                          iv) != 1) {
     return -1;
   }
-  return key->renew ? 2 : 1;
+  // TLS 1.3 tickets are renewed on every resumption, as OpenSSL's built-in
+  // keys do: clients use a TLS 1.3 ticket once (RFC 8446, C.4), so without
+  // a fresh one every other connection would be a full handshake.
+  return key->renew || SSL_version(ssl) == TLS1_3_VERSION ? 2 : 1;
 }
 
 } // namespace
@@ -202,14 +205,15 @@ Result<void> use_ticket_provider(SSL_CTX* ctx,
   STEK_ENSURE(idx.ctx >= 0 && idx.ssl >= 0 && idx.aes != nullptr, Errc::crypto,
               "OpenSSL could not set up ticket callbacks (no ex_data index "
               "or no AES-256-CBC)");
+  // Connections in their handshake point at the installed provider, so it
+  // cannot be swapped under them; a provider follows its file instead.
+  STEK_ENSURE(SSL_CTX_get_ex_data(ctx, idx.ctx) == nullptr, Errc::already_exists,
+              "this SSL_CTX already has a ticket provider");
   auto* held = new std::shared_ptr<Provider>(std::move(provider));
-  auto* previous = static_cast<std::shared_ptr<Provider>*>(
-    SSL_CTX_get_ex_data(ctx, idx.ctx));
   if (SSL_CTX_set_ex_data(ctx, idx.ctx, held) != 1) {
     delete held;
     return fail(Errc::crypto, "SSL_CTX_set_ex_data failed");
   }
-  delete previous;
   if (SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_callback) != 1) {
     return fail(Errc::crypto, "SSL_CTX_set_tlsext_ticket_key_evp_cb failed");
   }
