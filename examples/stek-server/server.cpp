@@ -1,23 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server.hpp"
 
+#include "ticket_trace.hpp"
+
+#include <openssl/err.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+
+#include <string>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
 namespace stek_server {
 namespace {
+
+// How long one connection may take to send anything: connections are
+// served one at a time, so a client that stalls mid-handshake must not hold
+// the server for longer than this.
+constexpr time_t k_io_timeout_seconds = 10;
 
 volatile sig_atomic_t g_stop = 0;
 
@@ -40,6 +48,8 @@ int listen_on(const ServeOptions& options, std::uint16_t& bound) {
     ::close(fd);
     return -1;
   }
+  // sockaddr_in and sockaddr are the same bytes; copying avoids a cast
+  // that breaks strict aliasing.
   sockaddr generic{};
   static_assert(sizeof address >= sizeof generic);
   std::memcpy(&generic, &address, sizeof generic);
@@ -55,23 +65,50 @@ int listen_on(const ServeOptions& options, std::uint16_t& bound) {
   return fd;
 }
 
-// Handshake, read the request head if the client sends one, answer, close
-// with a close_notify: without it OpenSSL's client marks the session not
+void log_failed_handshake() {
+  const char* reason = ERR_reason_error_string(ERR_peek_last_error());
+  std::fprintf(stderr, "stek-server: handshake failed: %s\n",
+               reason ? reason : "connection closed");
+}
+
+// Read the request head: until its blank line, until the client closes
+// (s_time without -www only shakes hands and closes), or until it has been
+// silent for a second. Answering before a slow request arrived would close
+// the connection under it, and the client would see a reset.
+void read_request(SSL* ssl, int fd) {
+  std::string head;
+  char buffer[4096];
+  while (head.find("\r\n\r\n") == std::string::npos &&
+         head.find("\n\n") == std::string::npos && head.size() < 65536) {
+    pollfd readable{fd, POLLIN, 0};
+    if (SSL_pending(ssl) == 0 && ::poll(&readable, 1, 1000) <= 0) {
+      return;
+    }
+    const int n = SSL_read(ssl, buffer, sizeof buffer);
+    if (n <= 0) {
+      return;
+    }
+    head.append(buffer, static_cast<std::size_t>(n));
+  }
+}
+
+// Handshake, answer with which vhost and ticket key served it, close with
+// a close_notify: without it OpenSSL's client marks the session not
 // resumable.
 void serve_one(const Vhosts& vhosts, int fd, bool quiet) {
-  // A stuck client cannot hold the server longer than this.
   timeval timeout{};
-  timeout.tv_sec = 10;
+  timeout.tv_sec = k_io_timeout_seconds;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+  auto& trace = TicketTrace::current();
+  trace = TicketTrace{};
   const std::unique_ptr<SSL, decltype(&SSL_free)> ssl(
     SSL_new(vhosts.default_context()), SSL_free);
+  // SSL_accept returns after the server's NewSessionTicket (TLS 1.3
+  // included), so the trace is complete here.
   if (!ssl || SSL_set_fd(ssl.get(), fd) != 1 || SSL_accept(ssl.get()) != 1) {
     if (!quiet) {
-      std::fprintf(stderr, "stek-server: handshake failed: %s\n",
-                   ERR_reason_error_string(ERR_peek_last_error())
-                     ? ERR_reason_error_string(ERR_peek_last_error())
-                     : "connection closed");
+      log_failed_handshake();
     }
     ERR_clear_error();
     ::close(fd);
@@ -80,26 +117,31 @@ void serve_one(const Vhosts& vhosts, int fd, bool quiet) {
   const char* sni = SSL_get_servername(ssl.get(), TLSEXT_NAMETYPE_host_name);
   const std::string& vhost = vhosts.vhost_of(ssl.get());
   const bool reused = SSL_session_reused(ssl.get()) == 1;
-  // Read what the client sent within a moment; clients that only shake
-  // hands (s_time without -www) send nothing.
-  pollfd readable{fd, POLLIN, 0};
-  if (SSL_pending(ssl.get()) > 0 || ::poll(&readable, 1, 50) > 0) {
-    char buffer[4096];
-    (void)SSL_read(ssl.get(), buffer, sizeof buffer);
-  }
+  read_request(ssl.get(), fd);
   const std::string body = "hello from " + vhost + " reused=" +
-                           (reused ? "1" : "0") + "\n";
+                           (reused ? "1" : "0") +
+                           " key=" + trace.used_key(reused) + "\n";
   const std::string response =
     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-  SSL_write(ssl.get(), response.data(), static_cast<int>(response.size()));
-  SSL_shutdown(ssl.get());
+  // OpenSSL forbids SSL_shutdown after a fatal error, such as a write to a
+  // client that went away.
+  if (SSL_write(ssl.get(), response.data(), static_cast<int>(response.size())) > 0) {
+    SSL_shutdown(ssl.get());
+  }
   ERR_clear_error();
   ::close(fd);
   if (!quiet) {
-    std::fprintf(stderr, "stek-server: conn sni=%s vhost=%s reused=%d protocol=%s\n",
+    const auto id = [](const std::optional<stek::KeyId>& key) {
+      return key ? key->hex() : std::string("-");
+    };
+    std::fprintf(stderr,
+                 "stek-server: conn sni=%s vhost=%s reused=%d protocol=%s "
+                 "resumed_with=%s issued=%s\n",
                  sni ? sni : "-", vhost.c_str(), reused ? 1 : 0,
-                 SSL_get_version(ssl.get()));
+                 SSL_get_version(ssl.get()),
+                 reused ? id(trace.decrypted).c_str() : "-",
+                 id(trace.issued).c_str());
   }
 }
 
@@ -107,7 +149,10 @@ void serve_one(const Vhosts& vhosts, int fd, bool quiet) {
 
 int serve(const Vhosts& vhosts, const ServeOptions& options,
           const std::string& what) {
+  // A client that hangs up early must cost an error return, not the
+  // process.
   ::signal(SIGPIPE, SIG_IGN);
+  // No SA_RESTART: the signal interrupts poll() and the loop ends.
   struct sigaction action {};
   action.sa_handler = on_stop;
   sigemptyset(&action.sa_mask);

@@ -10,6 +10,7 @@ namespace stek_server {
 
 struct ServeOptions {
   std::string host = "127.0.0.1";
+  // 0: let the kernel pick one; the "listening on" line names it.
   std::uint16_t port = 0;
   // Stop after this many connections; 0 serves until SIGTERM or SIGINT.
   unsigned long max_connections = 0;
