@@ -4,6 +4,7 @@
 #include "commands/export.hpp"
 #include "commands/generate.hpp"
 #include "commands/import.hpp"
+#include "commands/inspect.hpp"
 #include "commands/list.hpp"
 #include "commands/revoke.hpp"
 #include "commands/rotate.hpp"
@@ -29,6 +30,8 @@ constexpr CommandInfo k_commands[] = {
    register_export},
   {"import", "Bring a server's existing keys under management, bytes intact",
    register_import},
+  {"inspect", "Decode captured tickets: format, key id, key, session (pcap included)",
+   register_inspect},
 };
 
 struct GlobalOptions {

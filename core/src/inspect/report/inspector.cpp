@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include <stek/inspect/inspector.hpp>
+
+namespace stek::inspect {
+
+std::string_view key_match_name(OpenResult::Status status) {
+  switch (status) {
+  case OpenResult::Status::opened: return "found";
+  case OpenResult::Status::no_key: return "no_key";
+  case OpenResult::Status::mac_failed: return "mac_failed";
+  case OpenResult::Status::decrypt_failed: return "decrypt_failed";
+  }
+  return "no_key";
+}
+
+Inspector::Inspector(const Keystore* keystore,
+                     Timestamp now,
+                     std::optional<std::string> fallback_sni)
+  : m_keystore(keystore), m_now(now), m_fallback_sni(std::move(fallback_sni)) {
+  if (m_keystore != nullptr) {
+    m_opener.emplace(*m_keystore);
+  }
+}
+
+TicketReport Inspector::inspect(Sighting&& sighting) {
+  TicketReport report;
+  report.sighting = std::move(sighting);
+  const auto& ticket = report.sighting.ticket;
+  report.format = classify_ticket(ticket).front();
+  if (!m_opener) {
+    return report;
+  }
+
+  // The ClientHello's own name wins: it is what the server derived the
+  // ticket's key for. --sni fills in for inputs that carry none.
+  const auto& sni = report.sighting.sni ? report.sighting.sni : m_fallback_sni;
+  OpenResult opened = m_opener->open(ticket, sni);
+
+  KeyReport key;
+  key.status = opened.status;
+  key.binding = opened.binding;
+  key.all_zero_hmac_key = opened.all_zero_hmac_key;
+  if (opened.key_index && *opened.key_index < m_keystore->keys.size()) {
+    const Key& match = m_keystore->keys[*opened.key_index];
+    key.id = match.id;
+    key.origin = match.origin;
+    key.state_now = match.state_at(m_now);
+    if (report.sighting.capture) {
+      const auto seen = std::chrono::floor<std::chrono::seconds>(
+        report.sighting.capture->time);
+      key.state_at_capture = match.state_at(seen);
+    }
+  }
+  if (opened.status == OpenResult::Status::opened ||
+      opened.status == OpenResult::Status::decrypt_failed) {
+    report.format.format = opened.format;
+    report.format.confidence = Confidence::verified;
+    report.format.key_id = opened.key_id;
+    report.format.reason = "MAC verified";
+  }
+  if (opened.status == OpenResult::Status::opened) {
+    if (opened.session) {
+      report.session = std::move(opened.session);
+    } else {
+      report.error = "cannot decode the session: " + opened.session_error;
+    }
+  } else {
+    report.error = opened.reason;
+  }
+  report.key = std::move(key);
+  return report;
+}
+
+} // namespace stek::inspect
