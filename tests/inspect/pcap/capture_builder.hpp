@@ -287,6 +287,7 @@ struct Packet {
   std::uint32_t seconds = 1764374400; // 2025-11-29T00:00:00Z
   std::uint32_t micros = 0;
   std::uint32_t original_length = 0; // 0: the frame's own
+  std::uint64_t pcapng_time = 0;      // raw 64-bit microseconds; 0: computed
 };
 
 inline Bytes pcap_file(int dlt, const std::vector<Packet>& packets) {
@@ -337,7 +338,9 @@ inline Bytes pcapng_file(int dlt, const std::vector<Packet>& packets) {
   for (const auto& p : packets) {
     Bytes epb;
     put32le(epb, 0);
-    const std::uint64_t t = std::uint64_t{p.seconds} * 1000000 + p.micros;
+    const std::uint64_t t = p.pcapng_time != 0
+                              ? p.pcapng_time
+                              : std::uint64_t{p.seconds} * 1000000 + p.micros;
     put32le(epb, static_cast<std::uint32_t>(t >> 32));
     put32le(epb, static_cast<std::uint32_t>(t));
     put32le(epb, static_cast<std::uint32_t>(p.frame.size()));

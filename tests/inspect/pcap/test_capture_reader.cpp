@@ -474,3 +474,17 @@ TEST_CASE("capture: not a capture, or a link type we cannot read") {
   CHECK(looks_like_capture(pcapng_file(1, {})));
   CHECK_FALSE(looks_like_capture(garbage));
 }
+
+TEST_CASE("capture: a pcapng timestamp past the year 9999 is damage") {
+  // Found by fuzzing: the microsecond clock overflowed.
+  auto c = tls12();
+  c.packets[2].pcapng_time = 0xfff0000000000000ULL;
+  const auto out = read(pcapng_file(1, c.packets));
+  REQUIRE(out.stats.ok());
+  REQUIRE_FALSE(out.seen.problems.empty());
+  CHECK(out.seen.problems[0].frame == 3);
+  CHECK(out.seen.problems[0].what.find("timestamp out of range") != std::string::npos);
+  // The ClientHello's frame is gone; the server's ticket is still read.
+  REQUIRE(out.seen.sightings.size() == 1);
+  CHECK(out.seen.sightings[0].kind == MessageKind::new_session_ticket);
+}

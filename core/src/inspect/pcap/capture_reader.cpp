@@ -27,6 +27,9 @@ ssize_t read_through(void* cookie, char* buffer, std::size_t size) {
 
 int keep_open(void*) { return 0; }
 
+// 9999-12-31T23:59:59Z, the last instant stekctl prints.
+constexpr long long k_last_second = 253402300799;
+
 struct PcapCloser {
   void operator()(pcap_t* p) const { pcap_close(p); }
 };
@@ -100,6 +103,12 @@ Result<CaptureStats> read_capture(std::FILE* file,
     }
     ++stats.frames;
     stats.bytes += header->caplen;
+    // pcapng stores 64-bit timestamps: one past the year 9999 is damage,
+    // and would overflow the microsecond clock.
+    if (header->ts.tv_sec < 0 || header->ts.tv_sec > k_last_second) {
+      tracker.problem(stats.frames, "timestamp out of range; frame skipped");
+      continue;
+    }
     const auto time = pcap::CaptureTime(
       std::chrono::seconds(header->ts.tv_sec) +
       std::chrono::microseconds(header->ts.tv_usec));
