@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "openssl_errors.hpp"
+
 #include <stek/crypto.hpp>
 
 #include <openssl/err.h>
@@ -21,8 +23,11 @@ struct KdfCtxDeleter {
   void operator()(EVP_KDF_CTX* ctx) const { EVP_KDF_CTX_free(ctx); }
 };
 
-// Drain OpenSSL's error queue into one message.
-std::string openssl_errors(std::string_view what) {
+using detail::openssl_errors;
+
+} // namespace
+
+std::string detail::openssl_errors(std::string_view what) {
   std::string message(what);
   while (const unsigned long code = ERR_get_error()) {
     char buffer[256];
@@ -32,8 +37,6 @@ std::string openssl_errors(std::string_view what) {
   }
   return message;
 }
-
-} // namespace
 
 Result<void> random_bytes(std::span<std::uint8_t> out) {
   // RAND_bytes takes an int length; a keystore never asks for that much.

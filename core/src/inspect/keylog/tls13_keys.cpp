@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "inspect/keylog/tls13_keys.hpp"
 
+#include "crypto/openssl_errors.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
@@ -29,16 +31,7 @@ constexpr std::array<SuiteInfo, 3> k_suites = {
   SuiteInfo{0x1303, "ChaCha20-Poly1305", "SHA256", 32, 32},
 };
 
-std::string openssl_errors(std::string_view what) {
-  std::string message(what);
-  while (const unsigned long code = ERR_get_error()) {
-    char buffer[256];
-    ERR_error_string_n(code, buffer, sizeof buffer);
-    message += ": ";
-    message += buffer;
-  }
-  return message;
-}
+using detail::openssl_errors;
 
 } // namespace
 
