@@ -137,8 +137,7 @@ private:
                                   bool seekable);
   stek::Result<void> read_small(const std::string& name,
                                 std::FILE* file,
-                                std::vector<std::uint8_t> content,
-                                si::InputKind kind);
+                                std::vector<std::uint8_t> content);
   void finish_input(InputStats stats);
   void report_end();
 
@@ -212,7 +211,7 @@ stek::Result<void> InspectRun::read_input(const std::string& name) {
   if (si::looks_like_capture(head)) {
     return read_capture(name, file, std::move(head), !is_stdin);
   }
-  return read_small(name, file, std::move(head), si::InputKind::binary);
+  return read_small(name, file, std::move(head));
 }
 
 stek::Result<void> InspectRun::read_capture(const std::string& name,
@@ -252,8 +251,7 @@ stek::Result<void> InspectRun::read_capture(const std::string& name,
 
 stek::Result<void> InspectRun::read_small(const std::string& name,
                                           std::FILE* file,
-                                          std::vector<std::uint8_t> content,
-                                          si::InputKind) {
+                                          std::vector<std::uint8_t> content) {
   std::uint8_t buffer[65536];
   for (;;) {
     const std::size_t n = std::fread(buffer, 1, sizeof buffer, file);
