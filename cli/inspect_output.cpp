@@ -30,6 +30,33 @@ std::optional<std::string> printable(const stek::KeyId& id) {
   return text;
 }
 
+// Server names and ALPN come off the wire or out of a decrypted ticket, so
+// they may hold any bytes: escape what is not printable ASCII, so that
+// neither a terminal nor the JSON encoder (which refuses invalid UTF-8) is
+// fed hostile bytes.
+std::string safe_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto b = static_cast<std::uint8_t>(c);
+    if (b < 0x20 || b > 0x7e || c == '\\') {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02x", b);
+      out += escaped;
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> safe_optional(const std::optional<std::string>& text) {
+  if (!text) {
+    return std::nullopt;
+  }
+  return safe_text(*text);
+}
+
 std::string endpoint_text(const si::Endpoint& e) {
   if (e.address.find(':') != std::string::npos) {
     return "[" + e.address + "]:" + std::to_string(e.port);
@@ -61,10 +88,10 @@ Json session_json(const si::SessionFacts& s) {
     j["lifetime_seconds"] = s.lifetime->count();
   }
   if (s.sni) {
-    j["sni"] = *s.sni;
+    j["sni"] = safe_text(*s.sni);
   }
   if (s.alpn) {
-    j["alpn"] = *s.alpn;
+    j["alpn"] = safe_text(*s.alpn);
   }
   if (s.client_certificate) {
     j["client_certificate"] = *s.client_certificate;
@@ -94,8 +121,8 @@ std::string session_text(const si::SessionFacts& s) {
   if (s.lifetime) {
     text << ", lifetime " << stek::format_duration(*s.lifetime);
   }
-  text << "\n      SNI " << s.sni.value_or("(none)") << ", ALPN "
-       << s.alpn.value_or("(none)") << ", client certificate "
+  text << "\n      SNI " << safe_optional(s.sni).value_or("(none)") << ", ALPN "
+       << safe_optional(s.alpn).value_or("(none)") << ", client certificate "
        << yes_no(s.client_certificate) << ", extended master secret "
        << yes_no(s.extended_master_secret) << " (" << s.encoding << ")";
   return text.str();
@@ -147,7 +174,7 @@ Json ticket_report_json(const si::TicketReport& r) {
     j["tls_version"] = si::protocol_name(*s.tls_version);
   }
   if (s.sni) {
-    j["sni"] = *s.sni;
+    j["sni"] = safe_text(*s.sni);
   }
   if (s.lifetime_hint) {
     j["lifetime_hint"] = *s.lifetime_hint;
@@ -219,7 +246,7 @@ void print_ticket_report(std::ostream& out,
     if (s.cipher_suite) {
       out << " " << cipher_text(*s.cipher_suite);
     }
-    out << ", SNI " << s.sni.value_or("(none)");
+    out << ", SNI " << safe_optional(s.sni).value_or("(none)");
     if (s.lifetime_hint) {
       out << ", lifetime hint " << *s.lifetime_hint << "s";
     }
@@ -316,10 +343,10 @@ Json summary_json(const si::Summary& summary) {
       j["time"] = format_capture_time(*f.time);
     }
     if (f.client_hello_sni) {
-      j["client_hello_sni"] = *f.client_hello_sni;
+      j["client_hello_sni"] = safe_text(*f.client_hello_sni);
     }
     if (f.session_sni) {
-      j["session_sni"] = *f.session_sni;
+      j["session_sni"] = safe_text(*f.session_sni);
     }
     doc["flags"].push_back(std::move(j));
   }
@@ -370,8 +397,9 @@ void print_summary(std::ostream& out, const si::Summary& summary) {
       out << ", key " << f.key_id->hex();
     }
     if (f.kind == si::FindingKind::cross_sni) {
-      out << ": session for " << f.session_sni.value_or("?")
-          << " presented with SNI " << f.client_hello_sni.value_or("?");
+      out << ": session for " << safe_optional(f.session_sni).value_or("?")
+          << " presented with SNI "
+          << safe_optional(f.client_hello_sni).value_or("?");
     }
     out << "\n";
   }

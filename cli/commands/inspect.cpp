@@ -78,7 +78,10 @@ public:
     if (m_summary != nullptr) {
       m_summary->add(report);
     } else if (m_ctx.json) {
-      m_ctx.out << ticket_report_json(report).dump() << "\n";
+      // Replace, not throw on, bytes that are not UTF-8 (a file name, say).
+      m_ctx.out << ticket_report_json(report).dump(
+                     -1, ' ', false, Json::error_handler_t::replace)
+                << "\n";
     } else if (!m_ctx.quiet) {
       if (m_numbered > 1) {
         m_ctx.out << "\n";

@@ -2,6 +2,7 @@
 // stekctl inspect on tickets that real OpenSSL handshakes minted under a
 // keystore's keys: through the provider (SNI-bound), and through OpenSSL's
 // own key setting with the bytes `stekctl export --format openssl` writes.
+#include "inspect/pcap/capture_builder.hpp"
 #include "provider/tls_pair.hpp"
 #include "support/cli.hpp"
 #include "support/files.hpp"
@@ -344,4 +345,28 @@ TEST_CASE("inspect: no secret of the keystore reaches the output") {
   const auto size = SSL_SESSION_get_master_key(session.get(), master, sizeof master);
   REQUIRE(size > 0);
   CHECK_FALSE(contains(all, hex_encode({master, size})));
+}
+
+TEST_CASE("inspect: hostile server names are escaped, never passed through") {
+  namespace cb = stek::test::capture;
+  cb::HelloOptions hello;
+  hello.sni = std::string("evil\x1b[2J\xff.example");
+  hello.session_ticket = cb::filled(176, 0x5a);
+  cb::Packet packet;
+  packet.frame = cb::frame(cb::Link::raw,
+                           cb::tcp_packet(cb::Flow{}, true, 1000, 0x18,
+                                          cb::record(22, cb::client_hello(hello))),
+                           false);
+  write_bytes("hostile.pcap", cb::pcap_file(101, {packet}));
+
+  auto r = run_cli({"--json", "inspect", "hostile.pcap"});
+  REQUIRE_MESSAGE(r.code == 0, r.err);
+  const auto lines = ndjson(r.out);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["sni"] == "evil\\x1b[2J\\xff.example");
+
+  r = run_cli({"inspect", "hostile.pcap"});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find('\x1b') == std::string::npos);
+  CHECK(contains(r.out, "SNI evil\\x1b[2J\\xff.example"));
 }

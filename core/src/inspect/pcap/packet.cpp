@@ -50,7 +50,12 @@ DecodeOutcome decode_ipv4(Frame data, TcpSegment& s, const char*& why) {
     return DecodeOutcome::malformed;
   }
   const std::size_t header = static_cast<std::size_t>(data[0] & 0x0f) * 4;
-  const std::size_t total = be16(&data[2]);
+  std::size_t total = be16(&data[2]);
+  if (total == 0) {
+    // Captured on the sending host before TCP segmentation offload split
+    // the segment: the stack leaves the length to the NIC. Take the frame.
+    total = data.size();
+  }
   if (header < 20 || total < header) {
     why = "bad IPv4 header or total length";
     return DecodeOutcome::malformed;
