@@ -133,7 +133,8 @@ TEST_CASE("stekctl rotate reports when a revoked key stopped a keystore encrypti
 TEST_CASE("stekctl rotate --deploy-hook tells the hook the revoked key") {
   generate();
   const auto current = load().keys[0].id.hex();
-  CHECK(run_cli({"rotate", "--quiet", "--revoke-current", "x", "--deploy-hook",
+  CHECK(run_cli({"rotate", "--quiet", "--revoke-current", "x", "--at",
+                 "2026-11-28T15:00:00Z", "--deploy-hook",
                  "echo \"$STEKCTL_KEYS_REVOKED\" > hook.log", "ks.json"})
           .code == 0);
   CHECK(stek::test::read_file("hook.log") == current + "\n");
@@ -143,7 +144,9 @@ TEST_CASE("stekctl rotate --deploy-hook runs once, only on change") {
   generate();
   const std::string hook =
     "echo \"$STEKCTL_KEYSTORE $STEKCTL_KEYS_ADDED\" >> hook.log";
-  CHECK(run_cli({"rotate", "--quiet", "--deploy-hook", hook, "ks.json"}).code == 0);
+  CHECK(run_cli({"rotate", "--quiet", "--deploy-hook", hook, "--at",
+                 "2026-11-28T15:00:00Z", "ks.json"})
+          .code == 0);
   CHECK_FALSE(std::filesystem::exists("hook.log"));
   CHECK(run_cli({"rotate", "--quiet", "--dry-run", "--deploy-hook", hook, "--at",
                  k_due, "ks.json"})
@@ -158,7 +161,8 @@ TEST_CASE("stekctl rotate --deploy-hook runs once, only on change") {
   CHECK(stek::test::read_file("hook.log") == "ks.json " + ks.keys[2].id.hex() + "\n");
 
   SUBCASE("a failing hook is an error, but the keystore was written") {
-    const auto r = run_cli({"rotate", "--force", "--deploy-hook", "exit 3", "ks.json"});
+    const auto r = run_cli({"rotate", "--force", "--deploy-hook", "exit 3",
+                            "--at", k_due, "ks.json"});
     CHECK(r.code == 1);
     CHECK(contains(r.err, "deploy hook exited with status 3; the keystore was updated all the same (ks.json)"));
     CHECK(load().keys.size() == 4);
