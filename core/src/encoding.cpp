@@ -74,16 +74,25 @@ std::string hex_encode(std::span<const std::uint8_t> bytes) {
   return out;
 }
 
+bool hex_decode_into(std::string_view text, std::span<std::uint8_t> out) {
+  if (text.size() < 2 * out.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_value(text[2 * i]);
+    const int lo = hex_value(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      return false;
+    }
+    out[i] = static_cast<std::uint8_t>((hi << 4) | lo);
+  }
+  return true;
+}
+
 Result<std::vector<std::uint8_t>> hex_decode(std::string_view text) {
   STEK_ENSURE(text.size() % 2 == 0, Errc::parse, "odd number of hex digits");
-  std::vector<std::uint8_t> out;
-  out.reserve(text.size() / 2);
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int hi = hex_value(text[i]);
-    const int lo = hex_value(text[i + 1]);
-    STEK_ENSURE(hi >= 0 && lo >= 0, Errc::parse, "not a hex digit");
-    out.push_back(static_cast<std::uint8_t>((hi << 4) | lo));
-  }
+  std::vector<std::uint8_t> out(text.size() / 2);
+  STEK_ENSURE(hex_decode_into(text, out), Errc::parse, "not a hex digit");
   return out;
 }
 

@@ -3,6 +3,7 @@
 // (https://firefox-source-docs.mozilla.org/security/nss/legacy/key_log_format/):
 // one `LABEL <client_random> <secret>` line per secret, hex, `#` comments.
 // Parsing is one pass over the text; each entry costs one map insertion.
+#include <stek/encoding.hpp>
 #include <stek/inspect/keylog.hpp>
 
 #include <stek/io.hpp>
@@ -38,33 +39,6 @@ bool is_space(char c) { return c == ' ' || c == '\t'; }
 
 bool is_label_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-// Decode hex `text` into `out` (exactly half its size); false on a bad
-// digit. `out` may be secret: nothing is copied elsewhere.
-bool decode_hex(std::string_view text, std::span<std::uint8_t> out) {
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const int high = hex_value(text[2 * i]);
-    const int low = hex_value(text[2 * i + 1]);
-    if (high < 0 || low < 0) {
-      return false;
-    }
-    out[i] = static_cast<std::uint8_t>((high << 4) | low);
-  }
-  return true;
 }
 
 // Split `line` at runs of spaces and tabs into at most `out.size()` fields;
@@ -140,7 +114,7 @@ Result<Keylog> Keylog::parse(std::string_view text, std::string_view name) {
                   where());
     std::array<std::uint8_t, 32> random{};
     STEK_ENSURE(fields[1].size() == 2 * random.size() &&
-                  decode_hex(fields[1], random),
+                  hex_decode_into(fields[1], random),
                 Errc::parse, "client random is not 64 hex digits" + where());
     const std::string_view hex = fields[2];
     STEK_ENSURE(!hex.empty() && hex.size() % 2 == 0 &&
@@ -149,7 +123,7 @@ Result<Keylog> Keylog::parse(std::string_view text, std::string_view name) {
                 "secret is not an even number of hex digits up to " +
                   std::to_string(2 * k_max_secret) + where());
     SecretBytes secret(hex.size() / 2);
-    STEK_ENSURE(decode_hex(hex, secret.reveal_mutable()), Errc::parse,
+    STEK_ENSURE(hex_decode_into(hex, secret.reveal_mutable()), Errc::parse,
                 "secret is not hex" + where());
     // A later line for the same connection and label wins.
     out.m_secrets.insert_or_assign(std::pair(std::string(label), random),
