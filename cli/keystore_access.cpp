@@ -36,7 +36,7 @@ stek::Result<KeystoreUpdate> KeystoreUpdate::begin(
   // Check the file before creating a lock file next to a path that is wrong.
   STEK_TRY(check_keystore_file(path, ctx));
   STEK_TRY_ASSIGN(auto lock, stek::FileLock::acquire(path, k_lock_timeout));
-  stek::remove_stale_temporaries(path);
+  STEK_TRY(stek::remove_stale_temporaries(path));
   KeystoreUpdate update(path, std::move(lock));
   // Load under the lock: another run may have rotated in the meantime.
   STEK_TRY_ASSIGN(update.m_keystore, stek::formats::load_native_keystore(path));
@@ -46,7 +46,7 @@ stek::Result<KeystoreUpdate> KeystoreUpdate::begin(
 stek::Result<KeystoreUpdate> KeystoreUpdate::begin_create(
   const std::filesystem::path& path) {
   STEK_TRY_ASSIGN(auto lock, stek::FileLock::acquire(path, k_lock_timeout));
-  stek::remove_stale_temporaries(path);
+  STEK_TRY(stek::remove_stale_temporaries(path));
   return KeystoreUpdate(path, std::move(lock));
 }
 

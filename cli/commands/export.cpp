@@ -69,7 +69,7 @@ stek::Result<ExportWrite> write_output(const ExportOptions& o,
   if (format.shape == ExportShape::directory) {
     return write_export_directory(path, result.files);
   }
-  stek::remove_stale_temporaries(path);
+  STEK_TRY(stek::remove_stale_temporaries(path));
   return write_export_file(path, result.files.front());
 }
 

@@ -74,7 +74,7 @@ TEST_CASE("stek::remove_stale_temporaries removes only our leftovers") {
   stek::test::write_file(".ks.json.tmp-abcdef", "secret leftover");
   stek::test::write_file(".ks.json.tmp-toolongname", "someone else's");
   stek::test::write_file(".other.json.tmp-abcdef", "another keystore's");
-  stek::remove_stale_temporaries("ks.json");
+  REQUIRE(stek::remove_stale_temporaries("ks.json").ok());
   CHECK_FALSE(fs::exists(".ks.json.tmp-abcdef"));
   CHECK(fs::exists(".ks.json.tmp-toolongname"));
   CHECK(fs::exists(".other.json.tmp-abcdef"));

@@ -20,7 +20,10 @@ Result<SecretBytes> read_secret_file(const std::filesystem::path& path,
 // directory, mode 0600 whatever the umask, written and fsynced, renamed over
 // `path`, then the directory fsynced. If `path` is a symlink its target is
 // replaced. On failure the old file is untouched, the temporary is removed,
-// and the error names the operation and the file.
+// and the error names the operation and the file. That holds for a failed
+// directory fsync too: the rename could not be made durable, so it is undone
+// from a hard link of the old file taken just before it (where the file
+// system cannot link, the error says the file was replaced).
 Result<void> atomic_write(const std::filesystem::path& path,
                           SecretView contents);
 
@@ -32,8 +35,9 @@ Result<bool> write_if_changed(const std::filesystem::path& path,
                               SecretView contents);
 
 // Remove temporaries that an interrupted atomic_write of `path` left behind.
-// Call only while holding the FileLock of `path`.
-void remove_stale_temporaries(const std::filesystem::path& path);
+// Call only while holding the FileLock of `path`. A directory that cannot be
+// listed, or a leftover that cannot be removed, is an error naming it.
+Result<void> remove_stale_temporaries(const std::filesystem::path& path);
 
 // Return the path atomic_write would replace for `path` (symlinks resolved).
 std::filesystem::path resolve_target(const std::filesystem::path& path);
