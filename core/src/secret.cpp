@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stek/secret.hpp>
 
+#include "secret_memory.hpp"
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
@@ -71,7 +73,7 @@ void SecretBytes::reserve(std::size_t capacity) {
 void SecretBytes::clear() {
   if (m_data != nullptr) {
     OPENSSL_cleanse(m_data, m_capacity);
-    delete[] m_data;
+    detail::release_secret(m_data, m_capacity);
   }
   m_data = nullptr;
   m_size = 0;
@@ -79,11 +81,11 @@ void SecretBytes::clear() {
 }
 
 void SecretBytes::reallocate(std::size_t capacity) {
-  auto* fresh = new std::uint8_t[capacity == 0 ? 1 : capacity]();
+  auto* fresh = detail::allocate_secret(capacity == 0 ? 1 : capacity);
   if (m_data != nullptr) {
     std::memcpy(fresh, m_data, m_size);
     OPENSSL_cleanse(m_data, m_capacity);
-    delete[] m_data;
+    detail::release_secret(m_data, m_capacity);
   }
   m_data = fresh;
   m_capacity = capacity == 0 ? 1 : capacity;

@@ -3,6 +3,8 @@
 #include <stek/encoding.hpp>
 #include <stek/secret.hpp>
 
+#include "vm_flags.hpp"
+
 #include <doctest/doctest.h>
 
 #include <type_traits>
@@ -81,3 +83,48 @@ TEST_CASE("stek::hkdf_sha256 RFC 5869 test cases 1 and 3") {
         "faa4b61a96c8");
   CHECK_FALSE(stek::hkdf_sha256(stek::SecretView(), {}, {}, 32).ok());
 }
+
+#if !defined(__SANITIZE_ADDRESS__)
+TEST_CASE("secret memory is left out of core dumps unless asked") {
+  // ctest runs this binary without STEK_SECRETS_IN_CORE_DUMPS.
+  REQUIRE_FALSE(stek::secrets_in_core_dumps());
+  auto small = stek::SecretBytes::copy_of(std::vector<std::uint8_t>(32, 0xab));
+  stek::SecretBytes large(1 << 20);
+  CHECK(stek::test::excluded_from_core_dumps(small.reveal().data()));
+  CHECK(stek::test::excluded_from_core_dumps(large.reveal().data()));
+  // Growing moves the bytes to new memory, excluded too.
+  small.reserve(5000);
+  CHECK(stek::test::excluded_from_core_dumps(small.reveal().data()));
+
+  stek::set_secrets_in_core_dumps(true);
+  CHECK(stek::secrets_in_core_dumps());
+  CHECK_FALSE(stek::test::excluded_from_core_dumps(small.reveal().data()));
+  CHECK_FALSE(stek::test::excluded_from_core_dumps(large.reveal().data()));
+  stek::set_secrets_in_core_dumps(false);
+  CHECK(stek::test::excluded_from_core_dumps(small.reveal().data()));
+  CHECK(stek::test::excluded_from_core_dumps(large.reveal().data()));
+}
+
+TEST_CASE("a million small secrets share a few mappings") {
+  // A page (and a mapping) per secret would hit vm.max_map_count (65530)
+  // long before a large key log was read.
+  const int before = stek::test::mapping_count();
+  std::vector<stek::SecretBytes> secrets;
+  secrets.reserve(1'000'000);
+  for (int i = 0; i < 1'000'000; ++i) {
+    secrets.push_back(stek::SecretBytes::copy_of(
+      std::vector<std::uint8_t>(48, static_cast<std::uint8_t>(i))));
+  }
+  CHECK(stek::test::mapping_count() - before < 100);
+  CHECK(secrets[999'999].reveal()[47] == static_cast<std::uint8_t>(999'999));
+  // Freed chunks are reused, not mapped again.
+  secrets.clear();
+  const int after_free = stek::test::mapping_count();
+  for (int i = 0; i < 1000; ++i) {
+    secrets.push_back(stek::SecretBytes(48));
+  }
+  CHECK(stek::test::mapping_count() == after_free);
+  // Reused memory comes back zeroed.
+  CHECK(secrets.back().reveal()[0] == 0);
+}
+#endif

@@ -27,7 +27,8 @@ private:
 };
 
 // Owned secret bytes: move-only, wiped (OPENSSL_cleanse over the whole
-// capacity) whenever the buffer is released or reallocated.
+// capacity) whenever the buffer is released or reallocated. The bytes live
+// in pages excluded from core dumps (see set_secrets_in_core_dumps).
 class SecretBytes {
 public:
   SecretBytes() = default;
@@ -68,6 +69,17 @@ private:
   std::size_t m_size = 0;
   std::size_t m_capacity = 0;
 };
+
+// Secret memory is marked MADV_DONTDUMP, so a core file of a crashed
+// process holds no keys. Setting the environment variable
+// STEK_SECRETS_IN_CORE_DUMPS=1 before the first secret is made, or calling
+// this with true, includes it again (for debugging a crash that involves
+// the keys themselves); false excludes it again. It applies to all secret
+// memory, present and future. Sanitizer builds keep secrets on the ordinary
+// heap, so that AddressSanitizer checks them, and ignore this.
+void set_secrets_in_core_dumps(bool included);
+// Return whether secret memory goes into core dumps.
+bool secrets_in_core_dumps();
 
 // Compare in constant time (for equal sizes); sizes are not secret.
 bool ct_equal(SecretView a, SecretView b);
