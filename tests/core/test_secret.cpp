@@ -7,6 +7,17 @@
 
 #include <doctest/doctest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -103,6 +114,76 @@ TEST_CASE("secret memory is left out of core dumps unless asked") {
   stek::set_secrets_in_core_dumps(false);
   CHECK(stek::test::excluded_from_core_dumps(small.reveal().data()));
   CHECK(stek::test::excluded_from_core_dumps(large.reveal().data()));
+}
+
+namespace {
+
+// Fork a child that holds `secret` in secret memory and a masked copy of it
+// on the ordinary heap, and crashes with a core file in the current
+// directory. Return the core file's bytes, or "" if the system writes
+// cores elsewhere (a core_pattern pipe) or not at all.
+std::string core_of_child_holding(const stek::SecretBytes& secret, bool include) {
+  std::ifstream pattern_file("/proc/sys/kernel/core_pattern");
+  std::string pattern;
+  std::getline(pattern_file, pattern);
+  if (pattern.empty() || pattern[0] == '|' || pattern.find('/') != std::string::npos) {
+    return "";
+  }
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    ::setrlimit(RLIMIT_CORE, &unlimited);
+    stek::set_secrets_in_core_dumps(include);
+    // The control: if this is not in the core, the core proves nothing.
+    std::vector<std::uint8_t> masked(secret.size());
+    for (std::size_t i = 0; i < masked.size(); ++i) {
+      masked[i] = secret.reveal()[i] ^ 0x5a;
+    }
+    ::signal(SIGABRT, SIG_DFL);
+    std::abort();
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFSIGNALED(status) || !WCOREDUMP(status)) {
+    return "";
+  }
+  for (const auto& name : {std::string("core"), "core." + std::to_string(pid)}) {
+    std::ifstream core(name, std::ios::binary);
+    if (core) {
+      std::string bytes((std::istreambuf_iterator<char>(core)), {});
+      std::filesystem::remove(name);
+      return bytes;
+    }
+  }
+  return "";
+}
+
+bool holds(const std::string& haystack, std::span<const std::uint8_t> needle) {
+  return haystack.find(std::string_view(reinterpret_cast<const char*>(needle.data()),
+                                        needle.size())) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("a real core file holds no secret, unless asked") {
+  auto secret = stek::random_secret(32);
+  REQUIRE(secret.ok());
+  std::vector<std::uint8_t> masked(32);
+  for (bool include : {false, true}) {
+    CAPTURE(include);
+    const auto core = core_of_child_holding(*secret, include);
+    if (core.empty()) {
+      MESSAGE("no core file in the working directory (core_pattern); skipped");
+      return;
+    }
+    for (std::size_t i = 0; i < masked.size(); ++i) {
+      masked[i] = secret->reveal()[i] ^ 0x5a;
+    }
+    CHECK(holds(core, masked));
+    CHECK(holds(core, secret->reveal()) == include);
+    stek::cleanse(masked);
+  }
 }
 
 TEST_CASE("a million small secrets share a few mappings") {
