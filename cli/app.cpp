@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "app.hpp"
 
+#include "commands/check.hpp"
 #include "commands/export.hpp"
 #include "commands/generate.hpp"
 #include "commands/import.hpp"
@@ -32,6 +33,8 @@ constexpr CommandInfo k_commands[] = {
    register_import},
   {"inspect", "Decode captured tickets: format, key id, key, session (pcap included)",
    register_inspect},
+  {"check", "Report problems for monitoring (exit 3 warning, 4 critical)",
+   register_check},
 };
 
 struct GlobalOptions {
@@ -183,7 +186,7 @@ int run_parsed(std::vector<std::string> args,
     err << "stekctl: error: cannot write to standard output\n";
     return k_exit_failure;
   }
-  return k_exit_ok;
+  return ctx.exit_status;
 }
 
 } // namespace

@@ -20,6 +20,8 @@ struct Context {
   bool json = false;
   bool quiet = false;
   bool allow_insecure_permissions = false;
+  // The exit status of a command that succeeded; `check` sets its own.
+  int exit_status = 0;
 
   // Print "stekctl: warning: `message`" on stderr (also under --quiet).
   void warn(const std::string& message) const;

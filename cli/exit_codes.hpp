@@ -3,8 +3,8 @@
 
 namespace stekctl {
 
-// Exit statuses of stekctl(1); `check` adds its own, documented in
-// stekctl-check(1).
+// Exit statuses of stekctl(1); `check` adds its own (commands/check.hpp),
+// documented in stekctl-check(1).
 enum ExitCode : int {
   k_exit_ok = 0,
   k_exit_failure = 1, // operational error: bad file, I/O, crypto, lock

@@ -57,6 +57,9 @@ expect 0 --at $later import imp-envoy.json --format envoy exp-envoy/*.key
 id=$(sed -n 's/.*"id": *"\([0-9a-f]*\)".*/\1/p' ks.json | head -n 1)
 expect 0 --at $later revoke ks.json "$id" --reason "smoke test"
 expect 0 --json --at $later list ks.json
+expect 0 --at $later check ks.json
+expect 0 --at $later check --prometheus ks.json
+expect 4 --json --at 2026-12-30T00:00:00Z check ks.json
 expect 0 inspect "$corpus/ticket_input/hex"
 expect 0 --json inspect "$corpus/ticket_input/base64"
 expect 0 inspect --keystore ks.json "$corpus/pem_session/tls13-tls12"
@@ -75,6 +78,8 @@ expect 1 list broken.json
 cp ks.json open.json
 chmod 644 open.json
 expect 1 list open.json
+expect 4 --at $later check open.json
+expect 1 check --prometheus broken.json
 expect 1 --at $later revoke ks.json 00000000000000000000000000000000 --reason none
 expect 1 export ks.json --format nosuch --out x
 expect 1 export ks.json --format nginx --out missing-dir/sub/x
