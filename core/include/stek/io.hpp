@@ -21,9 +21,11 @@ Result<SecretBytes> read_secret_file(const std::filesystem::path& path,
 // `path`, then the directory fsynced. If `path` is a symlink its target is
 // replaced. On failure the old file is untouched, the temporary is removed,
 // and the error names the operation and the file. That holds for a failed
-// directory fsync too: the rename could not be made durable, so it is undone
-// from a hard link of the old file taken just before it (where the file
-// system cannot link, the error says the file was replaced).
+// directory fsync too: the new file is swapped in with RENAME_EXCHANGE, so
+// the old one survives under the temporary name until the directory is
+// synced, and a failed sync swaps it back (on a file system without
+// RENAME_EXCHANGE a plain rename is used, and the error says the file was
+// replaced).
 Result<void> atomic_write(const std::filesystem::path& path,
                           SecretView contents);
 

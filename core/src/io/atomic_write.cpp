@@ -4,12 +4,12 @@
 #include "system_error.hpp"
 
 #include <fcntl.h>
+#include <stdio.h> // renameat2, RENAME_EXCHANGE
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
-#include <string_view>
 #include <system_error>
 
 namespace stek {
@@ -62,30 +62,12 @@ Result<void> fill_temporary(int fd,
   return {};
 }
 
-// Give the current `target` a second name beside the temporary `tmp`, so
-// that the rename can be undone if the directory fsync after it fails. The
-// name follows the temporary pattern, so remove_stale_temporaries cleans it
-// up after a crash. Return the empty path when the file system cannot link;
-// a failed directory fsync then cannot be undone, and the error says so.
-std::filesystem::path keep_previous(const std::filesystem::path& target,
-                                    const std::filesystem::path& tmp) {
-  std::string name = tmp.string();
-  static constexpr std::string_view k_letters =
-    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  // Vary the six characters mkstemp chose; under the keystore lock nobody
-  // else makes names in this pattern, so few attempts are ever needed.
-  for (int attempt = 0; attempt < 16; ++attempt) {
-    const auto at = k_letters.find(name.back());
-    name.back() =
-      k_letters[(at == std::string_view::npos ? 0 : at + 1) % k_letters.size()];
-    if (::link(target.c_str(), name.c_str()) == 0) {
-      return name;
-    }
-    if (errno != EEXIST) {
-      return {};
-    }
-  }
-  return {};
+Error rename_error(int error,
+                   const std::filesystem::path& tmp,
+                   const std::filesystem::path& target) {
+  return fail(error == EACCES || error == EPERM ? Errc::permission : Errc::io,
+              std::string("rename failed: ") + std::strerror(error) + " (" +
+                tmp.string() + " to " + target.string() + ")");
 }
 
 } // namespace
@@ -118,16 +100,28 @@ Result<void> atomic_write(const std::filesystem::path& path,
   }
   struct stat before {};
   const bool existed = ::lstat(target.c_str(), &before) == 0;
-  const auto previous = existed ? keep_previous(target, tmp) : std::filesystem::path();
-  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+  // Swap the new file in rather than rename over the old one: the old one
+  // then lives on under the temporary name until the directory is synced,
+  // so a failed sync can be undone, and nothing touches the old inode that
+  // a watcher would notice before the swap. File systems without
+  // RENAME_EXCHANGE get a plain rename, which cannot be undone.
+  bool exchanged = false;
+  // Only a regular file is swapped: over anything else (a directory) the
+  // plain rename below fails as it should.
+  if (existed && S_ISREG(before.st_mode)) {
+    if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(),
+                    RENAME_EXCHANGE) == 0) {
+      exchanged = true;
+    } else if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP) {
+      const int error = errno;
+      ::unlink(tmp.c_str());
+      return rename_error(error, tmp, target);
+    }
+  }
+  if (!exchanged && ::rename(tmp.c_str(), target.c_str()) != 0) {
     const int error = errno;
     ::unlink(tmp.c_str());
-    if (!previous.empty()) {
-      ::unlink(previous.c_str());
-    }
-    return fail(error == EACCES || error == EPERM ? Errc::permission : Errc::io,
-                std::string("rename failed: ") + std::strerror(error) + " (" +
-                  tmp.string() + " to " + target.string() + ")");
+    return rename_error(error, tmp, target);
   }
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   const bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
@@ -136,17 +130,22 @@ Result<void> atomic_write(const std::filesystem::path& path,
     ::close(dir_fd);
   }
   if (synced) {
-    if (!previous.empty()) {
-      ::unlink(previous.c_str());
+    if (exchanged) {
+      ::unlink(tmp.c_str()); // the previous version
     }
     return {};
   }
-  // Without the directory fsync the rename may not survive a power cut, so
-  // the command fails; undo the rename, so that a failed command leaves the
-  // previous file as it was.
-  const bool undone = existed ? !previous.empty() &&
-                                  ::rename(previous.c_str(), target.c_str()) == 0
-                              : ::unlink(target.c_str()) == 0;
+  // Without the directory fsync the new name may not survive a power cut,
+  // so the command fails; undo the swap, so that a failed command leaves
+  // the previous file as it was.
+  bool undone = false;
+  if (exchanged) {
+    undone = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(),
+                         RENAME_EXCHANGE) == 0;
+    ::unlink(tmp.c_str()); // the new version if undone, else the old one
+  } else if (!existed) {
+    undone = ::unlink(target.c_str()) == 0;
+  }
   return fail(error == EACCES || error == EPERM ? Errc::permission : Errc::io,
               std::string(dir_fd < 0 ? "open directory" : "fsync directory") +
                 " failed: " + std::strerror(error) +
