@@ -3,6 +3,8 @@
 
 #include <stek/secret.hpp>
 
+#include <openssl/crypto.h>
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -188,5 +190,13 @@ void release_secret(std::uint8_t* data, std::size_t size) noexcept {
 void set_secrets_in_core_dumps(bool dumpable) { pool().set_dumpable(dumpable); }
 bool secrets_in_core_dumps() { return pool().dumpable(); }
 #endif
+
+namespace detail {
+void wipe_secret(void* data, std::size_t size) noexcept {
+  if (data != nullptr && size != 0) {
+    OPENSSL_cleanse(data, size);
+  }
+}
+} // namespace detail
 
 } // namespace stek

@@ -15,7 +15,7 @@ DerivedCache::DerivedCache(std::size_t entries) {
   }
   m_capacity = std::bit_ceil(entries);
   m_mask = m_capacity - 1;
-  m_entries = std::make_unique<Entry[]>(m_capacity);
+  m_entries = std::vector<Entry, SecretAllocator<Entry>>(m_capacity);
 }
 
 DerivedCache::~DerivedCache() {

@@ -3,6 +3,8 @@
 
 #include <stek/provider.hpp>
 
+#include "../secret_memory.hpp"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 namespace stek::detail {
 
@@ -61,7 +64,8 @@ private:
                       std::uint32_t key_index,
                       std::optional<std::string_view> name);
 
-  std::unique_ptr<Entry[]> m_entries;
+  // In secret memory: out of core dumps, wiped when freed.
+  std::vector<Entry, SecretAllocator<Entry>> m_entries;
   std::size_t m_mask = 0; // capacity - 1, a power of two; unused if empty
   std::size_t m_capacity = 0;
 };

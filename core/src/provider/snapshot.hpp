@@ -56,7 +56,8 @@ private:
             TicketKey& out) const;
 
   Keystore m_keystore;
-  std::vector<Unbound> m_unbound; // by key index
+  // By key index, in secret memory: out of core dumps, wiped when freed.
+  std::vector<Unbound, SecretAllocator<Unbound>> m_unbound;
   mutable DerivedCache m_cache;
 };
 
