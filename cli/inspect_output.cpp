@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "inspect_output.hpp"
 
+#include <stek/crypto.hpp>
 #include <stek/encoding.hpp>
 
 #include <cstdio>
@@ -183,7 +184,9 @@ Json ticket_report_json(const si::TicketReport& r) {
     j["decrypted_with_keylog"] = true;
   }
   j["length"] = s.ticket.size();
-  j["ticket"] = stek::hex_encode(s.ticket);
+  // A digest, not the bytes: enough to follow one ticket across captures,
+  // and safe when what was handed over as a ticket was a key file.
+  j["ticket_sha256"] = stek::hex_encode(stek::sha256(s.ticket));
   j["format"] = si::ticket_format_name(r.format.format);
   j["format_confidence"] = si::confidence_name(r.format.confidence);
   if (r.format.key_id) {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "field_name.hpp"
 #include "json_structure_check.hpp"
 
 namespace stek::formats::detail {
@@ -16,12 +17,12 @@ std::string JsonStructureCheck::where() const {
       !m_stack[1].is_object) {
     std::string out = "key #" + std::to_string(m_stack[1].elements);
     if (m_stack.size() >= 4) {
-      out += ", in \"" + m_stack[2].last_field + "\"";
+      out += ", in " + quoted_field_name(m_stack[2].last_field);
     }
     return out;
   }
   if (m_stack.size() >= 2) {
-    return "in \"" + m_stack[0].last_field + "\"";
+    return "in " + quoted_field_name(m_stack[0].last_field);
   }
   return "top level";
 }
@@ -35,7 +36,7 @@ bool JsonStructureCheck::start_object(std::size_t) {
 bool JsonStructureCheck::key(string_t& name) {
   if (!m_stack.empty()) {
     if (!m_stack.back().fields.insert(name).second && !m_duplicate) {
-      m_duplicate = where() + ": duplicate field \"" + name + "\"";
+      m_duplicate = where() + ": duplicate field " + quoted_field_name(name);
     }
     m_stack.back().last_field = name;
   }

@@ -4,6 +4,7 @@
 #include <stek/encoding.hpp>
 #include <stek/io.hpp>
 
+#include "field_name.hpp"
 #include "json_structure_check.hpp"
 
 #include <nlohmann/json.hpp>
@@ -35,7 +36,7 @@ Result<void> only_fields(const json& object,
   for (const auto& [name, value] : object.items()) {
     if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
       return fail(Errc::invalid_keystore,
-                  place.what + ": unknown field \"" + name + "\"");
+                  place.what + ": unknown field " + detail::quoted_field_name(name));
     }
   }
   return {};

@@ -27,7 +27,7 @@ if(TARGET stek_interop_harness)
     ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_inspect_captures.cpp
     ${CMAKE_CURRENT_SOURCE_DIR}/interop/test_inspect_summary.cpp)
   target_link_libraries(stek_inspect_interop_tests
-    PRIVATE stek_interop_harness nlohmann_json::nlohmann_json)
+    PRIVATE stek_interop_harness stek::core nlohmann_json::nlohmann_json)
   add_dependencies(stek_inspect_interop_tests stekctl)
   target_compile_definitions(stek_inspect_interop_tests PRIVATE
     STEK_INSPECT_TCPDUMP="${STEK_INSPECT_TCPDUMP}"

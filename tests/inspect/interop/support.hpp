@@ -223,6 +223,10 @@ Json inspect_summary(const std::vector<std::string>& args);
 // The tickets of `all` whose "input" is `input`.
 std::vector<Json> of_input(const std::vector<Json>& all, const std::string& input);
 
+// The SHA-256 of the ticket `hex`, as stekctl inspect --json prints it in
+// "ticket_sha256" (it does not print tickets themselves).
+std::string digest_of_hex(const std::string& hex);
+
 // Compare stekctl's tickets from one capture with tshark's: the multisets
 // of (message, ticket) are equal, and each of stekctl's tickets has the
 // frame, time, endpoints, index, SNI, lifetime hint and TLS version of a

@@ -94,8 +94,8 @@ void check_workload_shape(const Verified& r, const Workload& w) {
     for (const auto& t : r.with_keylog) {
       if (t.value("message", "") == k_nst && t.value("decrypted_with_keylog", false)) {
         ++tls13_nst;
-        saved_seen = saved_seen || t.value("ticket", "") == t13;
-        resumed_seen = resumed_seen || t.value("ticket", "") == to_hex(w.tls13_resumed.ticket);
+        saved_seen = saved_seen || t.value("ticket_sha256", "") == digest_of_hex(t13);
+        resumed_seen = resumed_seen || t.value("ticket_sha256", "") == digest_of_hex(to_hex(w.tls13_resumed.ticket));
       }
     }
     // OpenSSL sends two tickets after a full TLS 1.3 handshake, one after
@@ -112,7 +112,7 @@ void check_pem(const fs::path& pem, const Bytes& ticket) {
   const auto tickets = inspect_ndjson({pem.string()});
   REQUIRE(tickets.size() == 1);
   CHECK(tickets[0].value("message", "") == "pem_session");
-  CHECK(tickets[0].value("ticket", "") == to_hex(ticket));
+  CHECK(tickets[0].value("ticket_sha256", "") == digest_of_hex(to_hex(ticket)));
   CHECK_FALSE(tickets[0].contains("frame"));
 }
 
@@ -217,12 +217,12 @@ TEST_CASE("inspect capture: TLS 1.3 PSK identities, and NewSessionTickets with -
       CHECK(t.value("decrypted_with_keylog", false));
       CHECK(t.value("tls_version", "") == "TLSv1.3");
       CHECK(t.value("sni", "") == "a.example");
-      nsts.push_back(t.value("ticket", ""));
+      nsts.push_back(t.value("ticket_sha256", ""));
     }
   }
   REQUIRE(nsts.size() == 3);
-  CHECK(nsts[1] == to_hex(first.ticket));
-  CHECK(nsts[2] == to_hex(again.ticket));
+  CHECK(nsts[1] == digest_of_hex(to_hex(first.ticket)));
+  CHECK(nsts[2] == digest_of_hex(to_hex(again.ticket)));
   // The PSK identity has no keylog marker: it was never encrypted.
   for (const auto& t : r.with_keylog) {
     if (t.value("message", "") == k_psk) {
