@@ -15,13 +15,22 @@ namespace {
 
 // Server key files are small; a bigger one is the wrong file.
 constexpr std::size_t k_max_key_file_size = 1u << 20;
+// Every file is held until all are parsed, so their total is bounded too:
+// thousands of files on one command line must not add up to gigabytes.
+constexpr std::size_t k_max_key_files_total = 16u << 20;
 
 stek::Result<std::vector<stek::formats::FormatFile>> read_inputs(
   const std::vector<std::string>& paths) {
   std::vector<stek::formats::FormatFile> files;
+  std::size_t total = 0;
   for (const auto& path : paths) {
     STEK_TRY_ASSIGN(auto bytes,
                     stek::read_secret_file(path, k_max_key_file_size));
+    total += bytes.size();
+    STEK_ENSURE(total <= k_max_key_files_total, stek::Errc::io,
+                "key files together are larger than the limit of " +
+                  std::to_string(k_max_key_files_total) + " bytes (" + path +
+                  ")");
     files.push_back({path, std::move(bytes)});
   }
   return files;

@@ -23,6 +23,9 @@ namespace si = stek::inspect;
 // Text and binary inputs hold one ticket or a few saved sessions; anything
 // bigger is not one of them, and is refused rather than read into memory.
 constexpr std::size_t k_max_small_input = 16 * 1024 * 1024;
+// TLS carries a ticket behind a 16-bit length (RFC 5077 section 3.3,
+// RFC 8446 sections 4.2.11 and 4.6.1): anything longer is not one.
+constexpr std::size_t k_max_ticket = 65535;
 // Enough to tell every kind of input apart.
 constexpr std::size_t k_head_size = 4096;
 // Capture problems printed per input before they are only counted.
@@ -59,6 +62,15 @@ ssize_t read_prefixed(void* cookie, char* buffer, std::size_t size) {
 int close_prefixed(void* cookie) {
   delete static_cast<PrefixedInput*>(cookie);
   return 0;
+}
+
+stek::Result<void> check_ticket_size(std::size_t size, const std::string& what,
+                                     const std::string& name) {
+  STEK_ENSURE(size <= k_max_ticket, stek::Errc::parse,
+              what + " of " + std::to_string(size) +
+                " bytes is over the 65535 bytes a TLS ticket can have (" +
+                name + ")");
+  return {};
 }
 
 // Prints or summarises each report as it comes, so a capture of any size
@@ -263,8 +275,8 @@ stek::Result<void> InspectRun::read_small(const std::string& name,
     }
     if (content.size() + n > k_max_small_input) {
       return stek::fail(stek::Errc::parse,
-                        name + " is neither a capture nor a ticket or saved "
-                               "session (over 16 MiB)");
+                        "not a capture, and over the 16 MiB limit of a "
+                        "ticket or saved-session input (" + name + ")");
     }
     content.insert(content.end(), buffer, buffer + n);
   }
@@ -293,6 +305,10 @@ stek::Result<void> InspectRun::read_small(const std::string& name,
         ++index;
         continue;
       }
+      STEK_TRY(check_ticket_size(session.ticket.size(),
+                                 "session " + std::to_string(index + 1) +
+                                   "'s ticket",
+                                 name));
       si::Sighting s;
       s.input = name;
       s.kind = si::MessageKind::pem_session;
@@ -320,6 +336,7 @@ stek::Result<void> InspectRun::read_small(const std::string& name,
     } else {
       s.ticket = std::move(content);
     }
+    STEK_TRY(check_ticket_size(s.ticket.size(), "ticket", name));
     m_sink->sighting(std::move(s));
   }
   finish_input({name, kind, std::nullopt, m_numbered - before});

@@ -10,7 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <initializer_list>
+#include <span>
 
 namespace stek::formats {
 namespace {
@@ -242,10 +244,89 @@ Error syntax_error(std::size_t offset, SecretView bytes) {
                 std::to_string(column));
 }
 
+// A keystore nests four deep (the top level, "keys", a key, "revoked") and
+// none of its objects has more than ten fields. The checking pass and the
+// DOM cost memory per level and per field, many times what the text does
+// (64 MiB of "[" would take gigabytes), so JSON deeper or wider than this is
+// refused before either runs.
+constexpr std::size_t k_max_depth = 16;
+constexpr std::size_t k_max_fields = 64;
+
+std::string line_and_column(std::span<const std::uint8_t> text,
+                            std::size_t index) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < index; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+// Find the first container nested deeper than k_max_depth and the first
+// object with more than k_max_fields fields; brackets and commas inside
+// strings do not count. Other damage is left to the parser.
+Result<void> check_shape(std::span<const std::uint8_t> text) {
+  // Per open container: whether it is an object, and the commas seen in it.
+  std::array<bool, k_max_depth> is_object{};
+  std::array<std::size_t, k_max_depth> commas{};
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i; // the escaped character, perhaps a quote
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+    case '"':
+      in_string = true;
+      break;
+    case '{':
+    case '[':
+      STEK_ENSURE(depth < k_max_depth, Errc::invalid_keystore,
+                  "JSON nested deeper than " + std::to_string(k_max_depth) +
+                    " levels at " + line_and_column(text, i) +
+                    ": not a keystore");
+      is_object[depth] = c == '{';
+      commas[depth] = 0;
+      ++depth;
+      break;
+    case '}':
+    case ']':
+      if (depth > 0) {
+        --depth;
+      }
+      break;
+    case ',':
+      if (depth > 0 && is_object[depth - 1] &&
+          ++commas[depth - 1] >= k_max_fields) {
+        return fail(Errc::invalid_keystore,
+                    "JSON object with more than " +
+                      std::to_string(k_max_fields) + " fields at " +
+                      line_and_column(text, i) + ": not a keystore");
+      }
+      break;
+    default:
+      break;
+    }
+  }
+  return {};
+}
+
 Result<json> parse_json(SecretView bytes) {
   STEK_ENSURE(!bytes.empty(), Errc::invalid_keystore,
               "empty file: not a keystore");
   const auto text = bytes.reveal();
+  STEK_TRY(check_shape(text));
   // First a pass that only checks: syntax and repeated fields. The DOM is
   // built only from text known to be well-formed.
   detail::JsonStructureCheck check;

@@ -21,6 +21,11 @@ constexpr std::uint32_t k_records_after_ticket = 64;
 // Records a key log fails to open in a row before decryption is given up:
 // without the handshake secret, the few handshake records fail first.
 constexpr std::uint32_t k_max_failed_records = 16;
+// Buffers are bounded per direction, but thousands of connections each
+// holding a full one would still take gigabytes: all of them together may
+// hold this many directions' worth (64 MiB by default). Real captures
+// buffer only during handshakes, a few connections at a time.
+constexpr std::size_t k_budget_directions = 256;
 
 std::uint16_t be16(const std::uint8_t* p) {
   return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
@@ -51,7 +56,8 @@ void buffered(std::vector<std::uint8_t>& buffer,
   // the buffer.
   const std::size_t used = parse(std::span<const std::uint8_t>(buffer));
   if (used >= buffer.size()) {
-    buffer.clear();
+    // Freed, not kept: what the buffer costs is its capacity.
+    std::vector<std::uint8_t>().swap(buffer);
   } else if (used > 0) {
     buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(used));
   }
@@ -111,6 +117,7 @@ struct ConnectionTracker::Connection {
   std::uint32_t failed_records = 0;
   std::uint32_t records_since_ticket = 0;
   std::uint32_t tickets = 0;
+  std::size_t buffered = 0; // bytes counted in m_buffered
   CaptureTime last_seen{};
   std::list<Connection*>::iterator lru;
 };
@@ -118,7 +125,9 @@ struct ConnectionTracker::Connection {
 ConnectionTracker::ConnectionTracker(const CaptureOptions& options,
                                      CaptureSink& sink,
                                      CaptureStats& stats)
-  : m_options(options), m_sink(sink), m_stats(stats) {}
+  : m_options(options), m_sink(sink), m_stats(stats),
+    m_buffer_budget(k_budget_directions *
+                    options.limits.max_buffered_per_direction) {}
 
 ConnectionTracker::~ConnectionTracker() = default;
 
@@ -128,6 +137,7 @@ void ConnectionTracker::problem(std::uint64_t frame, std::string what) {
 }
 
 void ConnectionTracker::erase(Connection& c) {
+  m_buffered -= c.buffered;
   m_lru.erase(c.lru);
   m_connections.erase(c.key); // destroys c
 }
@@ -135,6 +145,31 @@ void ConnectionTracker::erase(Connection& c) {
 void ConnectionTracker::evict_idle() {
   while (!m_lru.empty() &&
          m_lru.back()->last_seen + m_options.limits.idle_timeout < m_time) {
+    ++m_stats.evicted_streams;
+    erase(*m_lru.back());
+  }
+}
+
+void ConnectionTracker::account(Connection& c) {
+  std::size_t bytes = 0;
+  for (const Direction& dir : c.dir) {
+    bytes += dir.records.capacity() + dir.handshake.capacity() +
+             dir.inner.capacity() + dir.pending_bytes;
+  }
+  m_buffered = m_buffered - c.buffered + bytes;
+  c.buffered = bytes;
+}
+
+void ConnectionTracker::enforce_buffer_budget() {
+  // The current connection is at the front and stays: one connection's
+  // buffers are far below the budget.
+  while (m_buffered > m_buffer_budget && m_lru.size() > 1) {
+    if (!m_reported_budget) {
+      m_reported_budget = true;
+      problem(m_frame, "more than " + std::to_string(m_buffer_budget) +
+                         " bytes buffered across TCP connections: the least "
+                         "recently active are dropped");
+    }
     ++m_stats.evicted_streams;
     erase(*m_lru.back());
   }
@@ -213,6 +248,7 @@ void ConnectionTracker::segment(const TcpSegment& s,
       receive(*c, d, s.seq, s.payload);
     }
   }
+  account(*c);
   if ((s.flags & k_tcp_rst) != 0) {
     erase(*c);
     return;
@@ -221,8 +257,10 @@ void ConnectionTracker::segment(const TcpSegment& s,
     c->dir[static_cast<std::size_t>(d)].fin = true;
     if (c->dir[0].fin && c->dir[1].fin) {
       erase(*c);
+      return;
     }
   }
+  enforce_buffer_budget();
 }
 
 void ConnectionTracker::receive(Connection& c, int d, std::uint32_t seq,

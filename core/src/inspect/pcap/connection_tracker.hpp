@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // TCP connections of a capture, each direction reassembled in order and read
 // as TLS records and handshake messages, reporting every ticket. State is
-// bounded per direction and in number of connections, and dropped as soon
-// as a direction can carry no more tickets.
+// bounded per direction, in number of connections and in bytes buffered
+// across all connections, and dropped as soon as a direction can carry no
+// more tickets.
 #pragma once
 #include "packet.hpp"
 
@@ -61,6 +62,8 @@ private:
   Connection* find_or_create(const FlowKey& key, bool create);
   void evict_idle();
   void erase(Connection& c);
+  void account(Connection& c);
+  void enforce_buffer_budget();
   void receive(Connection& c, int d, std::uint32_t seq, Bytes payload);
   void deliver(Connection& c, int d, Bytes bytes);
   std::size_t records(Connection& c, int d, Bytes data);
@@ -84,6 +87,10 @@ private:
   std::uint64_t m_frame = 0;
   CaptureTime m_time{};
   bool m_reported_full = false;
+  // Bytes held in the buffers of all connections, and the most allowed.
+  std::size_t m_buffered = 0;
+  std::size_t m_buffer_budget = 0;
+  bool m_reported_budget = false;
 };
 
 } // namespace stek::inspect::pcap
