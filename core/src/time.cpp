@@ -12,6 +12,8 @@ namespace {
 using namespace std::chrono;
 
 constexpr std::int64_t k_max_duration_seconds = 100LL * 366 * 86400;
+// 9999-12-31T23:59:59Z: format_time writes four-digit years only.
+constexpr std::int64_t k_max_time_seconds = 253402300799;
 
 // Read exactly `width` decimal digits at `pos`.
 bool read_digits(std::string_view text,
@@ -43,12 +45,17 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 }
 
 Result<Timestamp> parse_unix_seconds(std::string_view digits) {
+  // Digits only: from_chars would also take a minus sign, so "@-0" passed
+  // the value >= 0 check below.
+  STEK_ENSURE(!digits.empty() && digits.front() >= '0' && digits.front() <= '9',
+              Errc::parse, "expected @<unix seconds>");
   std::int64_t value = 0;
   const auto* end = digits.data() + digits.size();
   const auto [ptr, ec] = std::from_chars(digits.data(), end, value);
-  STEK_ENSURE(ec == std::errc() && ptr == end && !digits.empty() && value >= 0,
-              Errc::parse, "expected @<unix seconds>");
-  STEK_ENSURE(value <= 253402300799, Errc::parse, "time after year 9999");
+  STEK_ENSURE(ec == std::errc() && ptr == end && value >= 0, Errc::parse,
+              "expected @<unix seconds>");
+  STEK_ENSURE(value <= k_max_time_seconds, Errc::parse,
+              "time after year 9999");
   return Timestamp(seconds(value));
 }
 
@@ -118,6 +125,10 @@ Result<Timestamp> parse_time(std::string_view text) {
                  seconds(second) - seconds(offset_seconds);
   STEK_ENSURE(t.time_since_epoch().count() >= 0, Errc::parse,
               "time before 1970");
+  // A negative offset can carry 9999-12-31 past the year's end, to a time
+  // format_time would write with a five-digit year that does not parse.
+  STEK_ENSURE(t.time_since_epoch().count() <= k_max_time_seconds, Errc::parse,
+              "time after year 9999");
   return Timestamp(t);
 }
 

@@ -71,8 +71,13 @@ Result<ServerKeys> read_s2n(std::span<const FormatFile> files, Timestamp now) {
   const auto bad = [&](const std::string& what) {
     return fail(Errc::parse, what + " (" + file.name + ")");
   };
+  // The version is checked for type before its value: doc.value(field, 0)
+  // throws type_error for a version that is not a number (found by
+  // fuzz/targets/import_formats.cpp).
   if (doc.is_discarded() || !doc.is_object() ||
-      doc.value("s2n_ticket_keys", 0) != 1 || !doc.contains("keys") ||
+      !doc.contains("s2n_ticket_keys") ||
+      !doc["s2n_ticket_keys"].is_number_integer() ||
+      doc["s2n_ticket_keys"] != 1 || !doc.contains("keys") ||
       !doc["keys"].is_array() || doc["keys"].empty()) {
     return bad("not an s2n ticket key file of version 1 with keys");
   }

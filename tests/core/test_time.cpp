@@ -74,3 +74,17 @@ TEST_CASE("stek::format_duration is canonical and round-trips") {
     CHECK(stek::format_duration(*stek::parse_duration(text)) == text);
   }
 }
+
+// Found by fuzz/targets/time_parsing.cpp: from_chars took a minus sign, so
+// "@-0" parsed; and a negative offset carried 9999-12-31 into year 10000,
+// which format_time writes as text parse_time refuses.
+TEST_CASE("stek::parse_time refuses what format_time cannot write back") {
+  CHECK_FALSE(stek::parse_time("@-0").ok());
+  CHECK_FALSE(stek::parse_time("@+1").ok());
+  CHECK(stek::parse_time("@0")->time_since_epoch().count() == 0);
+  const auto late = stek::parse_time("9999-12-31T23:59:59-01:00");
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().message == "time after year 9999");
+  CHECK(stek::format_time(*stek::parse_time("9999-12-31T23:00:00-00:59")) ==
+        "9999-12-31T23:59:00Z");
+}

@@ -486,3 +486,23 @@ TEST_CASE("stek::formats k8s-secret carries the keystore or another format") {
   request.secret_name = "Bad_Name";
   CHECK_FALSE(format->write(request).ok());
 }
+
+// Found by fuzz/targets/import_formats.cpp: a version field that was not a
+// number made nlohmann's value() throw out of the s2n reader.
+TEST_CASE("stek::formats s2n import refuses a version that is not a number") {
+  const std::string key =
+    "{\"name\": \"21b5ec\", \"material\": \"" + stek::base64_encode(Bytes(32, 7)) +
+    "\", \"intro_time\": 0}";
+  for (const std::string version : {"\"1\"", "[]", "null", "{}", "true", "1.0", "2"}) {
+    CAPTURE(version);
+    stek::formats::FormatFile file{
+      "in.json", stek::SecretBytes::copy_of(bytes("{\"s2n_ticket_keys\": " + version +
+                                                  ", \"keys\": [" + key + "]}"))};
+    auto r = (*stek::formats::find_server_format("s2n"))->read({&file, 1}, k_now);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("not an s2n ticket key file") != std::string::npos);
+  }
+  stek::formats::FormatFile file{
+    "in.json", stek::SecretBytes::copy_of(bytes("{\"s2n_ticket_keys\": 1, \"keys\": [" + key + "]}"))};
+  CHECK((*stek::formats::find_server_format("s2n"))->read({&file, 1}, k_now).ok());
+}
