@@ -120,6 +120,7 @@ int exit_code_for(stek::Errc code) {
   case stek::Errc::unsupported:
   case stek::Errc::stale:
   case stek::Errc::hook_failed:
+  case stek::Errc::oracle:
     return k_exit_failure;
   }
   return k_exit_failure;

@@ -81,7 +81,7 @@ SecretView Key::secret_identity() const {
 
 Key Key::clone() const {
   Key copy{id,      created,    not_before, encrypt_until,
-           decrypt_until, revoked, Material{}, origin};
+           decrypt_until, revoked, Material{}, origin, epoch};
   if (const auto* m = std::get_if<Material>(&secret)) {
     copy.secret = Material{m->bytes.clone()};
   } else {

@@ -13,6 +13,7 @@ namespace {
 // The most keys one rotation may schedule ahead, so a policy cannot make a
 // keystore grow without bound.
 constexpr std::int64_t k_max_pending_keys = 1000;
+constexpr std::int64_t k_max_derived_epochs = 1000;
 
 std::string field_error(const Keystore& ks,
                         std::size_t index,
@@ -108,6 +109,21 @@ Result<void> Policy::validate() const {
 
 Result<void> Keystore::validate() const {
   STEK_TRY(policy.validate());
+  if (derivation) {
+    STEK_TRY(derivation->validate());
+    STEK_ENSURE(keys.empty(), Errc::invalid_keystore,
+                "a derived keystore holds no keys; its keys come from the "
+                "oracle (\"keys\")");
+    // A server holds every epoch that still decrypts or is published.
+    const auto held =
+      (policy.encrypt_for + policy.decrypt_for + policy.publish_ahead) /
+      policy.rotate_every;
+    STEK_ENSURE(held <= k_max_derived_epochs, Errc::invalid_keystore,
+                "\"policy.rotate_every\" is too short for a derived keystore: "
+                "a server would hold " + std::to_string(held + 1) +
+                  " epochs at once, each an oracle call (at most " +
+                  std::to_string(k_max_derived_epochs) + ")");
+  }
   std::map<KeyId, std::size_t> ids;
   std::map<Sha256Digest, std::size_t> secrets;
   for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -198,7 +214,7 @@ Result<std::size_t> Keystore::find_by_prefix(std::string_view prefix) const {
 }
 
 Keystore Keystore::clone() const {
-  Keystore copy{policy, {}};
+  Keystore copy{policy, {}, derivation};
   copy.keys.reserve(keys.size());
   for (const Key& key : keys) {
     copy.keys.push_back(key.clone());

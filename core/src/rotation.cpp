@@ -89,6 +89,7 @@ Result<Key> make_key(const Keystore& ks, Timestamp now, Timestamp not_before) {
                  encrypt_until + ks.policy.decrypt_for,
                  std::nullopt,
                  Material{std::move(material)},
+                 std::nullopt,
                  std::nullopt};
     }
   }
@@ -213,7 +214,7 @@ Result<RotationReport> rotate(Keystore& ks,
 
 Result<Keystore> create_keystore(const Policy& policy, Timestamp now) {
   STEK_TRY(policy.validate());
-  Keystore ks{policy, {}};
+  Keystore ks{policy, {}, std::nullopt};
   RotationReport ignored;
   STEK_TRY(add_key(ks, ignored, now, now));
   RotateRequest request;

@@ -28,7 +28,7 @@ inline Key make_key(Timestamp created,
   REQUIRE(material.ok());
   return Key{*id,          created, not_before,  encrypt_until,
              decrypt_until, {},      Material{std::move(material).value()},
-             std::nullopt};
+             std::nullopt, std::nullopt};
 }
 
 } // namespace stek::test

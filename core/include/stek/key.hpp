@@ -85,6 +85,9 @@ struct Key {
   // ImportedKeys, also kept for material imported from Go or s2n-tls. Its
   // tickets were issued unbound, so exports keep it unbound too.
   std::optional<std::string> origin;
+  // Set on the keys of a derived keystore: the epoch whose MAC the
+  // material is (stek/derived_keystore.hpp). Never written to a file.
+  std::optional<std::int64_t> epoch;
 
   // Return the state at `t`.
   KeyState state_at(Timestamp t) const;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include <stek/derived_keystore.hpp>
 #include <stek/key.hpp>
 #include <stek/result.hpp>
 #include <stek/time.hpp>
@@ -30,6 +31,11 @@ struct Policy {
 struct Keystore {
   Policy policy;
   std::vector<Key> keys;
+  // Set for a derived keystore: `keys` is then empty in the file, and the
+  // keys of each epoch come from the oracle (stek/derived_keystore.hpp).
+  std::optional<Derivation> derivation;
+
+  bool is_derived() const { return derivation.has_value(); }
 
   // Check every key and the invariants between keys: valid secret sizes,
   // non-zero secrets, times in order, unique ids, unique secrets. Errors name

@@ -25,7 +25,8 @@ namespace stek {
   X(locked, "locked by another process")                                       \
   X(unsupported, "not supported")                                              \
   X(stale, "serving stale data")                                               \
-  X(hook_failed, "hook failed")
+  X(hook_failed, "hook failed")                                                \
+  X(oracle, "key oracle failed")
 
 enum class Errc {
 #define STEK_ERRC_ENUM(name, text) name,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libstek's C API: a session ticket key provider that serves the keys of a
- * stekctl keystore file and follows its changes, and the OpenSSL adapter
- * that hands those keys to an SSL_CTX. See libstek(3).
+ * stekctl keystore file and follows its changes, or computes them through
+ * the MAC oracle a derived keystore names, and the OpenSSL adapter that
+ * hands those keys to an SSL_CTX. See libstek(3).
  *
  * Link with `pkg-config --libs stek` (libstek_formats reads the keystore
  * file, libstek does the rest). Every function is safe to call from any
@@ -37,7 +38,8 @@ enum stek_code {
   STEK_ERR_LOCKED,
   STEK_ERR_UNSUPPORTED,
   STEK_ERR_STALE,
-  STEK_ERR_HOOK_FAILED
+  STEK_ERR_HOOK_FAILED,
+  STEK_ERR_ORACLE
 };
 
 /* What went wrong: a code and a message naming the file, key or field.
@@ -102,6 +104,64 @@ int stek_file_provider_open(const char *path,
                             stek_provider **out,
                             stek_error *error);
 
+/* What a derived provider holds and how its oracle is doing
+ * (stekctl-keystore(5), DERIVED KEYSTORES). */
+typedef struct stek_derived_status {
+  int has_epochs;           /* 0 before the first successful oracle call */
+  int64_t first_epoch;      /* oldest and newest epoch held, if has_epochs */
+  int64_t last_epoch;
+  size_t epochs;            /* keys held; fewer than last - first + 1 while
+                               the oracle fails for an epoch between them */
+  int64_t runs_out_at;      /* Unix time the newest key stops encrypting;
+                               0 if none is held */
+  int oracle_ok;            /* 0 while the oracle fails; keys held still serve */
+  char message[512];        /* the last failure, naming the oracle; or empty */
+  uint64_t oracle_calls;    /* oracle calls since open, good or bad */
+  uint64_t oracle_failures; /* how many of them failed */
+  int64_t checked_at;       /* Unix time the last oracle call returned */
+} stek_derived_status;
+
+typedef struct stek_derived_options {
+  int require_private;          /* refuse group/other-readable files; default 1 */
+  int require_first_fetch;      /* fail open if the current epoch cannot be
+                                   fetched, rather than start serving nothing
+                                   and retry; default 0 */
+  size_t derived_cache_entries; /* default 1024 */
+  unsigned retry_first_ms;      /* first retry delay; default 1000 */
+  unsigned retry_cap_ms;        /* longest retry delay; default 300000 */
+  /* Called after every oracle call, from the thread that called open for
+   * the first one and from the provider's thread after that. */
+  void (*on_status)(void *arg, const stek_derived_status *status);
+  void *on_status_arg;
+  /* Called from the same threads with one line, no secret: an outage
+   * starts or ends, the provider is about to run out of keys, or has. */
+  void (*on_log)(void *arg, const char *line);
+  void *on_log_arg;
+} stek_derived_options;
+
+/* Fill `options` with the defaults. */
+void stek_derived_options_init(stek_derived_options *options);
+
+/* Open a provider on the derived keystore at `path`: the current epoch's
+ * key is fetched through the oracle the file names before it returns (see
+ * require_first_fetch), the others by the provider's own thread. Keys stay
+ * in memory. A keystore with keys is refused (STEK_ERR_INVALID_ARGUMENT):
+ * open it with stek_file_provider_open, or use stek_provider_open. */
+int stek_derived_provider_open(const char *path,
+                               const stek_derived_options *options,
+                               stek_provider **out,
+                               stek_error *error);
+
+/* Open whichever provider the keystore at `path` calls for: a derived one
+ * for a derived keystore (with `derived_options`), a file one otherwise
+ * (with `file_options`). Either options pointer may be NULL for the
+ * defaults. */
+int stek_provider_open(const char *path,
+                       const stek_file_options *file_options,
+                       const stek_derived_options *derived_options,
+                       stek_provider **out,
+                       stek_error *error);
+
 /* Stop watching and free. The provider must not be in use; an SSL_CTX it
  * was installed on keeps its own reference, so freeing it there is fine. */
 void stek_provider_free(stek_provider *provider);
@@ -121,10 +181,20 @@ int stek_provider_decryption_key(stek_provider *provider,
                                  const uint8_t id[16],
                                  stek_ticket_key *out);
 
-/* Load the file now. On failure the old keys stay in use. */
+/* Load the file now. On failure the old keys stay in use. A derived
+ * provider has no keys in its file and fetches them on its own schedule:
+ * STEK_ERR_UNSUPPORTED (restart to read an edited derived keystore). */
 int stek_provider_reload(stek_provider *provider, stek_error *error);
 
+/* For a derived provider: generation counts successful oracle calls, keys
+ * the epochs held, ok and message are the oracle's, checked_at is the last
+ * oracle call and loaded_at is 0; stek_provider_derived_status says more. */
 void stek_provider_status(const stek_provider *provider, stek_status *out);
+
+/* Fill `out` for a derived provider and return STEK_OK; a file provider
+ * returns STEK_ERR_UNSUPPORTED and leaves `out` alone. */
+int stek_provider_derived_status(const stek_provider *provider,
+                                 stek_derived_status *out);
 
 /* Make `ctx` use `provider` for its session tickets, as
  * stek::openssl::use_ticket_provider does (a ClientHello callback is

@@ -409,9 +409,9 @@ TEST_CASE("stek::inspect::TicketOpener opens tickets of the fuzz keystore") {
   Keystore ks;
   ks.keys.push_back(Key{id_of(0xA0), t, t, t, t, {},
                         ImportedKeys{pattern(0x40, 32), pattern(0x60, 32)},
-                        std::string("nginx")});
+                        std::string("nginx"), std::nullopt});
   ks.keys.push_back(Key{id_of(0xB0), t, t, t, t, {}, Material{pattern(0x01, 32)},
-                        std::nullopt});
+                        std::nullopt, std::nullopt});
   TicketOpener opener(ks);
 
   struct Case {

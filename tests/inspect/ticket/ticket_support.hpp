@@ -187,7 +187,7 @@ inline Key fuzz_generated_key() {
     }
   }
   const Timestamp t(Duration(1795910400));
-  return Key{KeyId(id), t, t, t, t, {}, Material{std::move(material)}, std::nullopt};
+  return Key{KeyId(id), t, t, t, t, {}, Material{std::move(material)}, std::nullopt, std::nullopt};
 }
 
 // Decrypt `data` with `cipher` (padding as the cipher has it).
