@@ -32,7 +32,10 @@ Result<Export> payload(const ExportRequest& request) {
                 "--sni does not apply to a Secret carrying the keystore: "
                 "servers reading it bind keys to names themselves");
     // A Secret of keys no server can use is a mistake, as for every format.
-    STEK_TRY(live_keys(request));
+    // A derived keystore holds none: its servers compute them.
+    if (!request.keystore->is_derived()) {
+      STEK_TRY(live_keys(request));
+    }
     Export out;
     out.files.push_back(
       {"keystore.json", serialize_native_keystore(*request.keystore)});

@@ -4,8 +4,9 @@
 #include <stek/encoding.hpp>
 #include <stek/io.hpp>
 
-#include "field_name.hpp"
 #include "json_structure_check.hpp"
+#include "native_derivation.hpp"
+#include "native_fields.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -18,50 +19,10 @@ namespace stek::formats {
 namespace {
 
 using nlohmann::json;
-
-// Where in the keystore a field sits, for error messages.
-struct Place {
-  std::string what; // "policy", "key #3 (id ...)", "top level"
-};
-
-Error field_error(const Place& place,
-                  std::string_view field,
-                  std::string_view problem) {
-  return fail(Errc::invalid_keystore,
-              place.what + ": \"" + std::string(field) + "\" " +
-                std::string(problem));
-}
-
-Result<void> only_fields(const json& object,
-                         const Place& place,
-                         std::initializer_list<std::string_view> allowed) {
-  for (const auto& [name, value] : object.items()) {
-    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-      return fail(Errc::invalid_keystore,
-                  place.what + ": unknown field " + detail::quoted_field_name(name));
-    }
-  }
-  return {};
-}
-
-Result<const json*> required(const json& object,
-                             const Place& place,
-                             std::string_view field,
-                             json::value_t type,
-                             std::string_view type_name) {
-  const auto it = object.find(field);
-  STEK_ENSURE(it != object.end(), Errc::invalid_keystore,
-              field_error(place, field, "is missing").message);
-  // Integers parse as unsigned or signed; both count as a number here.
-  const bool type_ok =
-    it->type() == type || (type == json::value_t::number_unsigned &&
-                           it->type() == json::value_t::number_integer);
-  STEK_ENSURE(type_ok, Errc::invalid_keystore,
-              field_error(place, field,
-                          "must be " + std::string(type_name))
-                .message);
-  return &*it;
-}
+using detail::field_error;
+using detail::only_fields;
+using detail::Place;
+using detail::required;
 
 Result<Timestamp> time_field(const json& object,
                              const Place& place,
@@ -344,7 +305,8 @@ Result<Keystore> parse_document(json& root) {
   const Place top{"top level"};
   STEK_ENSURE(root.is_object(), Errc::invalid_keystore,
               "not a keystore: the top level must be a JSON object");
-  STEK_TRY(only_fields(root, top, {"stek_keystore", "policy", "keys"}));
+  STEK_TRY(only_fields(root, top,
+                       {"stek_keystore", "policy", "keys", "derived"}));
   STEK_TRY_ASSIGN(const json* version,
                   required(root, top, "stek_keystore",
                            json::value_t::number_unsigned, "an integer"));
@@ -353,6 +315,16 @@ Result<Keystore> parse_document(json& root) {
                 " (field \"stek_keystore\"; this stekctl reads version 1)");
   Keystore keystore;
   STEK_TRY_ASSIGN(keystore.policy, parse_policy(root));
+  if (const auto derived = root.find("derived"); derived != root.end()) {
+    // Its keys come from the oracle; a "keys" array here would be secrets
+    // that no server uses, so it is refused rather than ignored.
+    STEK_ENSURE(!root.contains("keys"), Errc::invalid_keystore,
+                "top level: a derived keystore has no \"keys\"; its keys "
+                "come from the oracle");
+    STEK_TRY_ASSIGN(keystore.derivation, detail::parse_derivation(*derived));
+    STEK_TRY(keystore.validate());
+    return keystore;
+  }
   STEK_TRY(required(root, top, "keys", json::value_t::array, "an array"));
   auto& entries = root["keys"];
   keystore.keys.reserve(entries.size());

@@ -3,6 +3,8 @@
 
 #include <stek/encoding.hpp>
 
+#include "native_derivation.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -135,6 +137,12 @@ SecretBytes serialize_native_keystore(const Keystore& keystore) {
   w.raw("1");
   w.field(1, "policy", first);
   write_policy(w, keystore.policy);
+  if (keystore.derivation) {
+    w.field(1, "derived", first);
+    w.raw(detail::format_derivation(*keystore.derivation));
+    w.raw("\n}\n");
+    return out;
+  }
   w.field(1, "keys", first);
   if (keystore.keys.empty()) {
     w.raw("[]");
