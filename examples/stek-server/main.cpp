@@ -3,7 +3,9 @@
 // keystore through libstek's provider, the worked example of pointing a
 // server at a keystore file. stekctl rotate (or any atomic replacement of
 // the file, such as a Kubernetes Secret update) reaches it without a
-// restart; it logs every reload.
+// restart; it logs every reload. A derived keystore (no keys, an oracle) is
+// served by a DerivedProvider instead: it logs each successful oracle call,
+// each new kind of failure, outages and run-out warnings.
 //
 // stek-server --keystore KEYSTORE --listen 127.0.0.1:PORT
 //             --vhost NAME=CERT,KEY [--vhost ...]
@@ -16,7 +18,7 @@
 #include "ticket_trace.hpp"
 #include "vhosts.hpp"
 
-#include <stek/formats/file_provider.hpp>
+#include <stek/formats/derived_provider.hpp>
 #include <stek/openssl_tickets.hpp>
 
 #include <CLI/CLI.hpp>
@@ -26,7 +28,11 @@
 #include <array>
 #include <charconv>
 #include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -45,7 +51,8 @@ struct CommandLine {
 void add_options(CLI::App& app, CommandLine& cl) {
   auto* keys = app.add_option_group("keys", "Where the ticket keys come from");
   keys->add_option("--keystore", cl.keystore,
-                   "The keystore file to serve and follow");
+                   "The keystore file to serve and follow, or a derived "
+                   "keystore whose oracle computes the keys");
   keys->add_option("--openssl-keys", cl.openssl_keys,
                    "An 80-byte key file for OpenSSL's built-in ticket keys "
                    "instead (a baseline for benchmarks)");
@@ -105,6 +112,43 @@ void log_status(const stek::ProviderStatus& status) {
   }
 }
 
+std::string epochs_of(const stek::DerivedProviderStatus& status) {
+  if (!status.first_epoch) {
+    return "no epoch";
+  }
+  return "epochs " + std::to_string(*status.first_epoch) + " to " +
+         std::to_string(*status.last_epoch);
+}
+
+// Report an oracle call of a derived keystore's provider: every success (a
+// key was fetched), and a failure only when its message changed during an
+// outage, so that retries do not flood the log (on_log reports the
+// outage's start, with the first message, and its end). Called from one
+// thread at a time.
+std::function<void(const stek::DerivedProviderStatus&)> derived_status_logger() {
+  return [last = std::make_shared<std::string>()](
+           const stek::DerivedProviderStatus& status) {
+    if (status.oracle_ok) {
+      last->clear();
+      std::fprintf(stderr, "stek-server: oracle ok, serving %s, runs out at %s\n",
+                   epochs_of(status).c_str(),
+                   status.runs_out_at ? stek::format_time(*status.runs_out_at).c_str()
+                                      : "-");
+      return;
+    }
+    if (!last->empty() && status.message != *last) {
+      std::fprintf(stderr, "stek-server: oracle still failing, serving %s: %s\n",
+                   epochs_of(status).c_str(), status.message.c_str());
+    }
+    *last = status.message;
+  };
+}
+
+void log_derived(std::string_view line) {
+  std::fprintf(stderr, "stek-server: %.*s\n", static_cast<int>(line.size()),
+               line.data());
+}
+
 // Give `ctx` the 80-byte key file at `path` (name, HMAC key, AES key), as
 // SSL_CTX_set_tlsext_ticket_keys does; print why not.
 bool use_openssl_keys(SSL_CTX* ctx, const std::string& path) {
@@ -127,15 +171,19 @@ bool use_openssl_keys(SSL_CTX* ctx, const std::string& path) {
   return ok;
 }
 
-// Open the keystore and install its provider on `ctx`, the context every
-// connection starts with; print why not. The provider lives as long as
-// `ctx`. Return the generation it serves, or 0.
-std::uint64_t use_keystore(SSL_CTX* ctx, const CommandLine& cl) {
-  stek::FileProviderOptions options;
-  options.poll_interval = std::chrono::milliseconds(cl.poll_ms);
-  options.on_status = log_status;
-  options.require_private = !cl.allow_insecure_permissions;
-  auto provider = stek::formats::open_file_provider(cl.keystore, options);
+// Open the keystore, plain or derived, and install its provider on `ctx`,
+// the context every connection starts with; print why not. The provider
+// lives as long as `ctx`. Return what it serves for the listening line
+// ("generation N", or the epochs of a derived keystore), or nullopt.
+std::optional<std::string> use_keystore(SSL_CTX* ctx, const CommandLine& cl) {
+  stek::formats::ProviderOptions options;
+  options.file.poll_interval = std::chrono::milliseconds(cl.poll_ms);
+  options.file.on_status = log_status;
+  options.file.require_private = !cl.allow_insecure_permissions;
+  options.derived.on_status = derived_status_logger();
+  options.derived.on_log = log_derived;
+  options.derived.require_private = !cl.allow_insecure_permissions;
+  auto provider = stek::formats::open_provider(cl.keystore, std::move(options));
   if (!provider) {
     // The message names the file ("no such file (PATH)" and the like).
     std::fprintf(stderr, "stek-server: error: %s%s\n",
@@ -143,19 +191,25 @@ std::uint64_t use_keystore(SSL_CTX* ctx, const CommandLine& cl) {
                  provider.error().code == stek::Errc::permission
                    ? "; stek-server: --allow-insecure-permissions"
                    : "");
-    return 0;
+    return std::nullopt;
   }
-  const auto generation = (*provider)->status().generation;
+  std::string what;
+  if (const auto* file = std::get_if<0>(&*provider)) {
+    what = "generation " + std::to_string((*file)->status().generation);
+  } else {
+    what = "derived " + epochs_of(std::get<1>(*provider)->status());
+  }
   // Wrapped only to tell each client which key served it (key= in the
   // response); a server that needs no such report passes the provider as is.
   const auto used = stek::openssl::use_ticket_provider(
-    ctx, std::make_shared<stek_server::TracingProvider>(std::move(*provider)));
+    ctx, std::make_shared<stek_server::TracingProvider>(
+           stek::formats::share_provider(std::move(*provider))));
   if (!used) {
     std::fprintf(stderr, "stek-server: error: %s\n",
                  used.error().message.c_str());
-    return 0;
+    return std::nullopt;
   }
-  return generation;
+  return what;
 }
 
 } // namespace
@@ -200,11 +254,10 @@ int main(int argc, char** argv) {
     return stek_server::serve(*vhosts, cl.serve,
                               "openssl-keys " + cl.openssl_keys);
   }
-  const auto generation = use_keystore(vhosts->default_context(), cl);
-  if (generation == 0) {
+  const auto serving = use_keystore(vhosts->default_context(), cl);
+  if (!serving) {
     return 1;
   }
   return stek_server::serve(*vhosts, cl.serve,
-                            "keystore " + cl.keystore + " generation " +
-                              std::to_string(generation));
+                            "keystore " + cl.keystore + " " + *serving);
 }

@@ -4,6 +4,7 @@
 // JSON library; everything else here forwards to core.
 #include <stek/stek.h>
 
+#include <stek/formats/derived_provider.hpp>
 #include <stek/formats/file_provider.hpp>
 #include <stek/openssl_tickets.hpp>
 
@@ -11,15 +12,19 @@
 #include <cstring>
 #include <new>
 
+// Either kind of provider: lookups and the OpenSSL adapter go through
+// `provider`; status and reload need the concrete one, exactly one of
+// `file` and `derived` (owned by `provider`).
 struct stek_provider {
-  std::shared_ptr<stek::FileProvider> file;
+  std::shared_ptr<stek::Provider> provider;
+  stek::FileProvider* file = nullptr;
+  stek::DerivedProvider* derived = nullptr;
 };
 
 namespace {
 
 static_assert(STEK_ERR_IO == static_cast<int>(stek::Errc::io) + 1);
-static_assert(STEK_ERR_HOOK_FAILED ==
-              static_cast<int>(stek::Errc::hook_failed) + 1);
+static_assert(STEK_ERR_ORACLE == static_cast<int>(stek::Errc::oracle) + 1);
 
 template <std::size_t N>
 void copy_text(const std::string& text, char (&out)[N]) {
@@ -59,6 +64,119 @@ void to_c(const stek::ProviderStatus& status, stek_status& out) {
   copy_text(status.message, out.message);
 }
 
+void to_c(const stek::DerivedProviderStatus& status, stek_status& out) {
+  out.generation = status.oracle_calls - status.oracle_failures;
+  out.loaded_at = 0;
+  out.checked_at = unix_seconds(status.checked_at);
+  out.keys = status.epochs;
+  out.ok = status.oracle_ok ? 1 : 0;
+  copy_text(status.message, out.message);
+}
+
+void to_c(const stek::DerivedProviderStatus& status, stek_derived_status& out) {
+  out.has_epochs = status.first_epoch ? 1 : 0;
+  out.first_epoch = status.first_epoch.value_or(0);
+  out.last_epoch = status.last_epoch.value_or(0);
+  out.epochs = status.epochs;
+  out.runs_out_at =
+    status.runs_out_at ? status.runs_out_at->time_since_epoch().count() : 0;
+  out.oracle_ok = status.oracle_ok ? 1 : 0;
+  copy_text(status.message, out.message);
+  out.oracle_calls = status.oracle_calls;
+  out.oracle_failures = status.oracle_failures;
+  out.checked_at = unix_seconds(status.checked_at);
+}
+
+// Check the C options of a file provider and turn them into C++ ones.
+int file_options(const stek_file_options* options,
+                 stek::FileProviderOptions& cpp,
+                 stek_error* error) {
+  stek_file_options c_options;
+  stek_file_options_init(&c_options);
+  if (options) {
+    c_options = *options;
+  }
+  if (c_options.watch < STEK_WATCH_AUTO || c_options.watch > STEK_WATCH_MANUAL ||
+      c_options.poll_interval_ms == 0) {
+    return report(STEK_ERR_INVALID_ARGUMENT,
+                  "invalid stek_file_options (watch or poll_interval_ms)",
+                  error);
+  }
+  cpp.watch = static_cast<stek::WatchMode>(c_options.watch);
+  cpp.poll_interval = std::chrono::milliseconds(c_options.poll_interval_ms);
+  cpp.require_private = c_options.require_private != 0;
+  cpp.derived_cache_entries = c_options.derived_cache_entries;
+  if (c_options.on_status) {
+    cpp.on_status = [callback = c_options.on_status,
+                     arg = c_options.on_status_arg](
+                      const stek::ProviderStatus& status) {
+      stek_status c_status;
+      to_c(status, c_status);
+      callback(arg, &c_status);
+    };
+  }
+  return STEK_OK;
+}
+
+// The same for a derived provider.
+int derived_options(const stek_derived_options* options,
+                    stek::DerivedProviderOptions& cpp,
+                    stek_error* error) {
+  stek_derived_options c_options;
+  stek_derived_options_init(&c_options);
+  if (options) {
+    c_options = *options;
+  }
+  if (c_options.retry_first_ms == 0 ||
+      c_options.retry_cap_ms < c_options.retry_first_ms) {
+    return report(STEK_ERR_INVALID_ARGUMENT,
+                  "invalid stek_derived_options (retry_first_ms must be "
+                  "positive and at most retry_cap_ms)",
+                  error);
+  }
+  cpp.require_private = c_options.require_private != 0;
+  cpp.require_first_fetch = c_options.require_first_fetch != 0;
+  cpp.derived_cache_entries = c_options.derived_cache_entries;
+  cpp.retry_first = std::chrono::milliseconds(c_options.retry_first_ms);
+  cpp.retry_cap = std::chrono::milliseconds(c_options.retry_cap_ms);
+  if (c_options.on_status) {
+    cpp.on_status = [callback = c_options.on_status,
+                     arg = c_options.on_status_arg](
+                      const stek::DerivedProviderStatus& status) {
+      stek_derived_status c_status;
+      to_c(status, c_status);
+      callback(arg, &c_status);
+    };
+  }
+  if (c_options.on_log) {
+    cpp.on_log = [callback = c_options.on_log,
+                  arg = c_options.on_log_arg](std::string_view line) {
+      const std::string text(line); // terminated for C
+      callback(arg, text.c_str());
+    };
+  }
+  return STEK_OK;
+}
+
+// Wrap an opened provider of either kind for C.
+int hand_out(stek::formats::AnyProvider opened,
+             stek_provider** out,
+             stek_error* error) {
+  auto* provider = new (std::nothrow) stek_provider;
+  if (!provider) {
+    return report(STEK_ERR_IO, "out of memory", error);
+  }
+  if (auto* file = std::get_if<std::unique_ptr<stek::FileProvider>>(&opened)) {
+    provider->file = file->get();
+  } else {
+    provider->derived =
+      std::get<std::unique_ptr<stek::DerivedProvider>>(opened).get();
+  }
+  provider->provider = stek::formats::share_provider(std::move(opened));
+  *out = provider;
+  return STEK_OK;
+}
+
 std::optional<std::string_view> name_of(const char* sni, std::size_t size) {
   if (!sni) {
     return std::nullopt;
@@ -88,7 +206,7 @@ const char* stek_code_name(int code) {
   if (code == STEK_OK) {
     return "ok";
   }
-  if (code < STEK_ERR_IO || code > STEK_ERR_HOOK_FAILED) {
+  if (code < STEK_ERR_IO || code > STEK_ERR_ORACLE) {
     return "unknown";
   }
   // errc_name returns a view of a string literal, so data() is terminated.
@@ -122,42 +240,74 @@ int stek_file_provider_open(const char* path,
                   error);
   }
   *out = nullptr;
-  stek_file_options c_options;
-  stek_file_options_init(&c_options);
-  if (options) {
-    c_options = *options;
-  }
-  if (c_options.watch < STEK_WATCH_AUTO || c_options.watch > STEK_WATCH_MANUAL ||
-      c_options.poll_interval_ms == 0) {
-    return report(STEK_ERR_INVALID_ARGUMENT,
-                  "invalid stek_file_options (watch or poll_interval_ms)",
-                  error);
-  }
   stek::FileProviderOptions cpp;
-  cpp.watch = static_cast<stek::WatchMode>(c_options.watch);
-  cpp.poll_interval = std::chrono::milliseconds(c_options.poll_interval_ms);
-  cpp.require_private = c_options.require_private != 0;
-  cpp.derived_cache_entries = c_options.derived_cache_entries;
-  if (c_options.on_status) {
-    cpp.on_status = [callback = c_options.on_status,
-                     arg = c_options.on_status_arg](
-                      const stek::ProviderStatus& status) {
-      stek_status c_status;
-      to_c(status, c_status);
-      callback(arg, &c_status);
-    };
+  if (const int code = file_options(options, cpp, error); code != STEK_OK) {
+    return code;
   }
   auto opened = stek::formats::open_file_provider(path, std::move(cpp));
   if (!opened) {
     return report(opened.error(), error);
   }
-  auto* provider = new (std::nothrow) stek_provider;
-  if (!provider) {
-    return report(STEK_ERR_IO, "out of memory", error);
+  return hand_out(std::move(*opened), out, error);
+}
+
+void stek_derived_options_init(stek_derived_options* options) {
+  if (!options) {
+    return;
   }
-  provider->file = std::move(*opened);
-  *out = provider;
-  return STEK_OK;
+  *options = stek_derived_options{};
+  options->require_private = 1;
+  options->require_first_fetch = 0;
+  options->derived_cache_entries = 1024;
+  options->retry_first_ms = 1000;
+  options->retry_cap_ms = 300000;
+}
+
+int stek_derived_provider_open(const char* path,
+                               const stek_derived_options* options,
+                               stek_provider** out,
+                               stek_error* error) {
+  if (!path || !out) {
+    return report(STEK_ERR_INVALID_ARGUMENT,
+                  "stek_derived_provider_open needs a path and an out pointer",
+                  error);
+  }
+  *out = nullptr;
+  stek::DerivedProviderOptions cpp;
+  if (const int code = derived_options(options, cpp, error); code != STEK_OK) {
+    return code;
+  }
+  auto opened = stek::formats::open_derived_provider(path, std::move(cpp));
+  if (!opened) {
+    return report(opened.error(), error);
+  }
+  return hand_out(std::move(*opened), out, error);
+}
+
+int stek_provider_open(const char* path,
+                       const stek_file_options* file_options_in,
+                       const stek_derived_options* derived_options_in,
+                       stek_provider** out,
+                       stek_error* error) {
+  if (!path || !out) {
+    return report(STEK_ERR_INVALID_ARGUMENT,
+                  "stek_provider_open needs a path and an out pointer", error);
+  }
+  *out = nullptr;
+  stek::formats::ProviderOptions cpp;
+  if (const int code = file_options(file_options_in, cpp.file, error);
+      code != STEK_OK) {
+    return code;
+  }
+  if (const int code = derived_options(derived_options_in, cpp.derived, error);
+      code != STEK_OK) {
+    return code;
+  }
+  auto opened = stek::formats::open_provider(path, std::move(cpp));
+  if (!opened) {
+    return report(opened.error(), error);
+  }
+  return hand_out(std::move(*opened), out, error);
 }
 
 void stek_provider_free(stek_provider* provider) { delete provider; }
@@ -169,7 +319,7 @@ int stek_provider_encryption_key(stek_provider* provider,
   if (!provider) {
     return 0;
   }
-  return to_c(provider->file->encryption_key(name_of(sni, sni_len)), out);
+  return to_c(provider->provider->encryption_key(name_of(sni, sni_len)), out);
 }
 
 int stek_provider_decryption_key(stek_provider* provider,
@@ -180,7 +330,7 @@ int stek_provider_decryption_key(stek_provider* provider,
   if (!provider || !id) {
     return 0;
   }
-  return to_c(provider->file->decryption_key(
+  return to_c(provider->provider->decryption_key(
                 name_of(sni, sni_len), stek::KeyIdView(id, stek::KeyId::k_size)),
               out);
 }
@@ -189,14 +339,38 @@ int stek_provider_reload(stek_provider* provider, stek_error* error) {
   if (!provider) {
     return report(STEK_ERR_INVALID_ARGUMENT, "no provider", error);
   }
+  if (!provider->file) {
+    return report(STEK_ERR_UNSUPPORTED,
+                  "a derived provider has no keys in its file to reload: it "
+                  "fetches them from its oracle on its own schedule (restart "
+                  "to read an edited derived keystore)",
+                  error);
+  }
   auto reloaded = provider->file->reload();
   return reloaded ? STEK_OK : report(reloaded.error(), error);
 }
 
 void stek_provider_status(const stek_provider* provider, stek_status* out) {
-  if (provider && out) {
-    to_c(provider->file->status(), *out);
+  if (!provider || !out) {
+    return;
   }
+  if (provider->file) {
+    to_c(provider->file->status(), *out);
+  } else {
+    to_c(provider->derived->status(), *out);
+  }
+}
+
+int stek_provider_derived_status(const stek_provider* provider,
+                                 stek_derived_status* out) {
+  if (!provider || !out) {
+    return STEK_ERR_INVALID_ARGUMENT;
+  }
+  if (!provider->derived) {
+    return STEK_ERR_UNSUPPORTED;
+  }
+  to_c(provider->derived->status(), *out);
+  return STEK_OK;
 }
 
 int stek_openssl_use_provider(struct ssl_ctx_st* ctx,
@@ -210,7 +384,7 @@ int stek_openssl_use_provider(struct ssl_ctx_st* ctx,
   }
   stek::openssl::TicketOptions options;
   options.install_client_hello_callback = own_client_hello_callback == 0;
-  auto used = stek::openssl::use_ticket_provider(ctx, provider->file, options);
+  auto used = stek::openssl::use_ticket_provider(ctx, provider->provider, options);
   return used ? STEK_OK : report(used.error(), error);
 }
 
