@@ -87,6 +87,9 @@ Json key_json(const stek::Key& key, stek::Timestamp now, bool encrypting) {
   } else {
     out["revoked"] = nullptr;
   }
+  if (key.epoch) {
+    out["epoch"] = *key.epoch;
+  }
   return out;
 }
 
@@ -111,6 +114,8 @@ void print_key_table(std::ostream& out,
              key->revoked->reason;
     } else if (key->origin) {
       note = "imported from " + *key->origin;
+    } else if (key->epoch) {
+      note = "epoch " + std::to_string(*key->epoch);
     }
     table.add_row({key->id.hex(),
                    std::string(stek::key_state_name(key->state_at(now))),

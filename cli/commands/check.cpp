@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "check.hpp"
 
+#include "../derived_keys.hpp"
 #include "../output.hpp"
 
 #include <stek/formats/native_keystore.hpp>
@@ -36,6 +37,7 @@ constexpr std::pair<std::string_view, Severity> k_problems[] = {
   {"loose_permissions", Severity::critical},
   {"rotation_overdue", Severity::warning},
   {"lifetime_over_7_days", Severity::warning},
+  {"oracle_failing", Severity::critical},
 };
 
 std::string_view severity_name(Severity s) {
@@ -46,7 +48,8 @@ std::vector<Problem> find_problems(const stek::Keystore& keystore,
                                    const std::filesystem::path& path,
                                    mode_t mode,
                                    stek::Duration grace,
-                                   stek::Timestamp now) {
+                                   stek::Timestamp now,
+                                   bool derived) {
   std::vector<Problem> problems;
   const auto& policy = keystore.policy;
   if (keystore.encrypting_key(now) == nullptr) {
@@ -70,8 +73,9 @@ std::vector<Problem> find_problems(const stek::Keystore& keystore,
                         std::string("group or others may access the keystore (mode ") +
                           octal + "); run 'chmod 600 " + path.string() + "'"});
   }
+  // A derived keystore's epochs follow the clock: nothing is ever due.
   const auto due = stek::next_rotation_due(keystore, now);
-  if (now - due > grace) {
+  if (!derived && now - due > grace) {
     problems.push_back({"rotation_overdue", Severity::warning,
                         "a rotation has been due since " + stek::format_time(due) +
                           " (is the cron job or timer running 'stekctl rotate " +
@@ -172,6 +176,9 @@ void register_check(CLI::App& app, Dispatch& dispatch) {
                   "How long a due rotation may wait before it is overdue "
                   "(default 1h)")
     ->type_name("D");
+  cmd->add_flag("--probe-oracle", o->probe_oracle,
+                "Derived keystores: call the oracle once for the next epoch "
+                "and report it if it fails");
   cmd->callback([o, &dispatch] {
     dispatch.set([o](Context& ctx) { return run_check(*o, ctx); });
   });
@@ -201,8 +208,22 @@ stek::Result<void> run_check(const CheckOptions& o, Context& ctx) {
     }
     return std::move(keystore).error();
   }
-  const auto problems =
-    find_problems(*keystore, o.keystore, st.st_mode, *grace, ctx.now);
+  std::optional<stek::Keystore> schedule;
+  if (keystore->is_derived()) {
+    schedule = derived_schedule(*keystore, ctx.now);
+  }
+  const stek::Keystore& view = schedule ? *schedule : *keystore;
+  auto problems = find_problems(view, o.keystore, st.st_mode, *grace, ctx.now,
+                                keystore->is_derived());
+  if (keystore->is_derived() && o.probe_oracle) {
+    // The epoch servers fetch next: what fails here fails for them soon.
+    const auto next = stek::epoch_at(keystore->policy, ctx.now) + 1;
+    if (auto probed = derive_keys(*keystore, {next}); !probed) {
+      problems.push_back({"oracle_failing", Severity::critical,
+                          probed.error().message + "; servers keep the epochs "
+                          "they hold but will run out"});
+    }
+  }
   int status = 0;
   for (const auto& p : problems) {
     status = std::max(status, p.severity == Severity::critical ? k_exit_check_critical
@@ -212,7 +233,7 @@ stek::Result<void> run_check(const CheckOptions& o, Context& ctx) {
   const std::string_view verdict =
     status == 0 ? "ok" : (status == k_exit_check_critical ? "critical" : "warning");
   if (o.prometheus) {
-    print_prometheus(ctx.out, o.keystore, *keystore, problems, status, ctx.now);
+    print_prometheus(ctx.out, o.keystore, view, problems, status, ctx.now);
     return {};
   }
   if (ctx.json) {

@@ -13,6 +13,7 @@ namespace stekctl {
 struct CheckOptions {
   std::filesystem::path keystore;
   bool prometheus = false;
+  bool probe_oracle = false;
   std::string grace = "1h";
 };
 

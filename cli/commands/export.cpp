@@ -2,10 +2,12 @@
 #include "export.hpp"
 
 #include "../deploy_hook.hpp"
+#include "../derived_keys.hpp"
 #include "../export_output.hpp"
 #include "../keystore_access.hpp"
 #include "../output.hpp"
 
+#include <stek/crypto.hpp>
 #include <stek/formats/server_format.hpp>
 
 #include <memory>
@@ -180,13 +182,52 @@ stek::Result<void> check_options(const ExportOptions& o,
   return {};
 }
 
+// Return the keys a derived keystore exports at ctx.now, calling the
+// oracle only for the epochs `format` writes: a first pass over stand-in
+// keys (random material under the epochs' real ids and times) learns which
+// those are. A Secret that carries the keystore carries the derived file
+// itself, which holds no secret.
+stek::Result<stek::Keystore> derived_export_keys(const ExportOptions& o,
+                                                 const ServerFormat& format,
+                                                 const stek::Keystore& derived,
+                                                 const Context& ctx) {
+  if (format.name == "k8s-secret" && o.secret_of.value_or("keystore") == "keystore") {
+    return derived.clone();
+  }
+  stek::Keystore stand_in;
+  stand_in.policy = derived.policy;
+  const auto epochs = stek::epochs_needed_at(derived.policy, ctx.now);
+  for (const stek::Epoch n : epochs) {
+    auto key = stek::epoch_key_public(derived.policy, *derived.derivation, n);
+    STEK_TRY_ASSIGN(auto material, stek::random_secret(stek::Material::k_size));
+    key.secret = stek::Material{std::move(material)};
+    stand_in.keys.push_back(std::move(key));
+  }
+  STEK_TRY_ASSIGN(const auto probe_request, make_request(o, format, stand_in, ctx));
+  STEK_TRY_ASSIGN(const auto probe, format.write(probe_request));
+  std::vector<stek::Epoch> used;
+  for (const auto& key : stand_in.keys) {
+    for (const auto& exported : probe.keys) {
+      if (exported.id == key.id) {
+        used.push_back(*key.epoch);
+        break;
+      }
+    }
+  }
+  return derive_keys(derived, used);
+}
+
 } // namespace
 
 stek::Result<void> run_export(const ExportOptions& o, Context& ctx) {
   STEK_TRY_ASSIGN(const ServerFormat* format,
                   stek::formats::find_server_format(o.format));
   STEK_TRY(check_options(o, *format, ctx));
-  STEK_TRY_ASSIGN(const auto keystore, load_keystore(o.keystore, ctx));
+  STEK_TRY_ASSIGN(auto loaded, load_keystore(o.keystore, ctx));
+  if (loaded.is_derived()) {
+    STEK_TRY_ASSIGN(loaded, derived_export_keys(o, *format, loaded, ctx));
+  }
+  const auto keystore = std::move(loaded);
   STEK_TRY_ASSIGN(const auto request, make_request(o, *format, keystore, ctx));
   auto written = format->write(request);
   if (!written) {

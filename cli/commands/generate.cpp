@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "generate.hpp"
 
+#include "generate_derived.hpp"
+
 #include "../keystore_access.hpp"
 #include "../options.hpp"
 #include "../output.hpp"
@@ -67,6 +69,7 @@ void register_generate(CLI::App& app, Dispatch& dispatch) {
   cmd->add_flag("--no-sni-binding", o->no_sni_binding,
                 "Hand out the same secrets for every server name");
   cmd->add_flag("--force", o->force, "Replace an existing keystore");
+  add_derive_options(*cmd, *o);
   cmd->callback([o, &dispatch] {
     dispatch.set([o](Context& ctx) { return run_generate(*o, ctx); });
   });
@@ -74,6 +77,15 @@ void register_generate(CLI::App& app, Dispatch& dispatch) {
 
 stek::Result<void> run_generate(const GenerateOptions& o, Context& ctx) {
   STEK_TRY_ASSIGN(auto policy, policy_from(o));
+  STEK_ENSURE(o.derive || (!o.fleet && !o.pkcs11_module && !o.oracle_command),
+              stek::Errc::invalid_argument,
+              "--fleet, --pkcs11-module and --oracle-command need --derive");
+  std::optional<stek::Keystore> derived;
+  if (o.derive) {
+    // Before the lock and before anything is written: a bad oracle leaves
+    // no keystore behind.
+    STEK_TRY_ASSIGN(derived, make_derived_keystore(o, policy, ctx));
+  }
   // The non-throwing forms: an unreadable directory is reported by the write.
   std::error_code ec;
   const bool existed = std::filesystem::exists(o.keystore, ec);
@@ -91,13 +103,21 @@ stek::Result<void> run_generate(const GenerateOptions& o, Context& ctx) {
               stek::Errc::already_exists,
               "keystore already exists; pass --force to replace it (" +
                 o.keystore.string() + ")");
-  STEK_TRY_ASSIGN(update.keystore(), stek::create_keystore(policy, ctx.now));
+  if (derived) {
+    update.keystore() = std::move(*derived);
+  } else {
+    STEK_TRY_ASSIGN(update.keystore(), stek::create_keystore(policy, ctx.now));
+  }
   STEK_TRY(update.commit());
   const auto& keystore = update.keystore();
 
   if (existed) {
     ctx.warn("replaced the existing keystore; its keys are gone (" +
              o.keystore.string() + ")");
+  }
+  if (keystore.is_derived()) {
+    report_derived_created(o, keystore, ctx);
+    return {};
   }
   if (const auto& first = keystore.keys.front();
       first.encrypt_until - first.not_before > policy.encrypt_for) {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,20 @@ struct GenerateOptions {
   std::string decrypt_for = "24h";
   bool no_sni_binding = false;
   bool force = false;
+
+  // --derive: a derived keystore whose keys an oracle computes per epoch.
+  bool derive = false;
+  std::optional<std::string> fleet;
+  std::uint32_t generation = 1;
+  std::optional<std::string> pkcs11_module;
+  std::optional<std::string> pkcs11_token;
+  std::optional<std::string> pkcs11_key;
+  std::optional<std::string> pkcs11_pin_file;
+  std::optional<std::string> pkcs11_pin_env;
+  std::optional<std::string> oracle_command;
+  std::string oracle_output = "base64";
+  std::string oracle_timeout = "30s";
+  bool no_oracle_check = false;
 };
 
 void register_generate(CLI::App& app, Dispatch& dispatch);

@@ -107,6 +107,10 @@ stek::Result<void> run_import(const ImportOptions& o, Context& ctx) {
   bool created = false;
   STEK_TRY_ASSIGN(auto update, open_keystore(o, ctx, created));
   auto& keystore = update.keystore();
+  STEK_ENSURE(!keystore.is_derived(), stek::Errc::unsupported,
+              "cannot import keys into a derived keystore: its keys come from "
+              "the oracle; import into a keystore of its own (" +
+                o.keystore.string() + ")");
   for (const auto& key : server.keys) {
     STEK_ENSURE(keystore.find(key.id) == nullptr, stek::Errc::already_exists,
                 "key " + key.id.hex() + " is already in the keystore (" +

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "inspect.hpp"
 
+#include "../derived_keys.hpp"
 #include "../inspect_output.hpp"
 #include "../keystore_access.hpp"
 
@@ -159,6 +160,7 @@ private:
   const InspectOptions& m_options;
   Context& m_ctx;
   std::optional<stek::Keystore> m_keystore;
+  std::shared_ptr<EpochKeyFetcher> m_fetcher; // derived keystores only
   std::optional<si::Keylog> m_keylog;
   std::unique_ptr<si::RecordDecryptorFactory> m_decryptors;
   std::optional<si::Inspector> m_inspector;
@@ -192,8 +194,19 @@ stek::Result<void> InspectRun::prepare() {
     m_keylog = std::move(keylog).value();
     m_decryptors = si::make_keylog_decryptors(*m_keylog);
   }
-  m_inspector.emplace(m_keystore ? &*m_keystore : nullptr, m_ctx.now,
-                      std::move(sni));
+  if (m_keystore && m_keystore->is_derived()) {
+    // Epoch keys come from the oracle, and only for the ids tickets name.
+    m_fetcher = std::make_shared<EpochKeyFetcher>(*m_keystore, m_ctx.now);
+    stek::Keystore none;
+    none.policy = m_keystore->policy;
+    m_inspector.emplace(none, m_ctx.now, std::move(sni),
+                        [fetcher = m_fetcher](const stek::KeyId& id) {
+                          return fetcher->fetch(id);
+                        });
+  } else {
+    m_inspector.emplace(m_keystore ? &*m_keystore : nullptr, m_ctx.now,
+                        std::move(sni));
+  }
   if (m_options.summary) {
     m_summary.emplace();
   }
@@ -424,6 +437,11 @@ stek::Result<void> InspectRun::run() {
     }
   }
   report_end();
+  if (m_fetcher && m_fetcher->error()) {
+    // The tickets it left unopened were reported; the exit status says
+    // the oracle failed, and the message names it.
+    return *m_fetcher->error();
+  }
   if (failed == 0) {
     return {};
   }

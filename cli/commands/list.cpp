@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "list.hpp"
 
+#include "../derived_keys.hpp"
 #include "../keystore_access.hpp"
 #include "../output.hpp"
 
@@ -20,8 +21,56 @@ void register_list(CLI::App& app, Dispatch& dispatch) {
   });
 }
 
+namespace {
+
+// A derived keystore's epochs, computed without the oracle.
+stek::Result<void> list_derived(const ListOptions& o,
+                                const stek::Keystore& derived,
+                                Context& ctx) {
+  const auto schedule = derived_schedule(derived, ctx.now);
+  const stek::Key* encrypting = schedule.encrypting_key(ctx.now);
+  const auto next_epoch =
+    stek::epoch_start(derived.policy, stek::epoch_at(derived.policy, ctx.now) + 1);
+  if (ctx.json) {
+    Json doc;
+    doc["keystore"] = o.keystore.string();
+    doc["now"] = stek::format_time(ctx.now);
+    doc["policy"] = policy_json(derived.policy);
+    doc["derived"] = derivation_json(derived);
+    doc["current_epoch"] = stek::epoch_at(derived.policy, ctx.now);
+    doc["next_epoch_starts"] = stek::format_time(next_epoch);
+    doc["keys"] = Json::array();
+    for (const stek::Key* key : keys_in_schedule_order(schedule)) {
+      doc["keys"].push_back(key_json(*key, ctx.now, key == encrypting));
+    }
+    print_json(ctx.out, doc);
+    return {};
+  }
+  if (ctx.quiet) {
+    return {};
+  }
+  print_key_table(ctx.out, schedule, ctx.now);
+  const auto& p = derived.policy;
+  const auto& d = *derived.derivation;
+  ctx.out << "\nderived: fleet " << d.fleet << ", generation " << d.generation
+          << ", " << oracle_summary(d) << "\n"
+          << "policy: a new epoch every " << stek::format_duration(p.rotate_every)
+          << ", published " << stek::format_duration(p.publish_ahead)
+          << " ahead, encrypt for " << stek::format_duration(p.encrypt_for)
+          << ", decrypt for " << stek::format_duration(p.decrypt_for)
+          << ", SNI binding " << (p.sni_binding ? "on" : "off") << "\n"
+          << "next epoch starts " << stek::format_time(next_epoch) << " ("
+          << relative_time(next_epoch, ctx.now) << "); no rotate needed\n";
+  return {};
+}
+
+} // namespace
+
 stek::Result<void> run_list(const ListOptions& o, Context& ctx) {
   STEK_TRY_ASSIGN(const auto keystore, load_keystore(o.keystore, ctx));
+  if (keystore.is_derived()) {
+    return list_derived(o, keystore, ctx);
+  }
   const stek::Key* encrypting = keystore.encrypting_key(ctx.now);
   const auto next_due = stek::next_rotation_due(keystore, ctx.now);
   if (encrypting == nullptr) {

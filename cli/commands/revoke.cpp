@@ -31,6 +31,13 @@ stek::Result<void> run_revoke(const RevokeOptions& o, Context& ctx) {
   STEK_TRY(stek::check_key_id_prefix(o.key_id));
   STEK_TRY_ASSIGN(auto update, KeystoreUpdate::begin(o.keystore, ctx));
   auto& keystore = update.keystore();
+  // Every server computes every epoch; one cannot be taken back. A new
+  // generation replaces all ids and secrets at once.
+  STEK_ENSURE(!keystore.is_derived(), stek::Errc::unsupported,
+              "a derived keystore cannot revoke one epoch; to replace every "
+              "key, give the fleet a new generation (stekctl generate --derive "
+              "--generation N --force) and restart its servers (" +
+                o.keystore.string() + ")");
   auto index = keystore.find_by_prefix(o.key_id);
   if (!index) {
     auto error = std::move(index).error();

@@ -144,6 +144,11 @@ stek::Result<void> run_rotate(const RotateOptions& o, Context& ctx) {
               "--revoke-current needs a reason");
   STEK_TRY_ASSIGN(auto update, KeystoreUpdate::begin(o.keystore, ctx));
   auto& keystore = update.keystore();
+  STEK_ENSURE(!keystore.is_derived(), stek::Errc::unsupported,
+              "a derived keystore is not rotated: a new epoch starts every " +
+                stek::format_duration(keystore.policy.rotate_every) +
+                " by the clock alone; remove the rotate job (" +
+                o.keystore.string() + ")");
   const stek::RotateRequest request{o.force, o.now, o.revoke_current};
   STEK_TRY_ASSIGN(auto report, stek::rotate(keystore, ctx.now, request));
   const bool write = report.changed() && !o.dry_run;

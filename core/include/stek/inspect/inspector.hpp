@@ -6,6 +6,9 @@
 #include <stek/inspect/sighting.hpp>
 #include <stek/inspect/ticket_decode.hpp>
 #include <stek/keystore.hpp>
+
+#include <functional>
+#include <set>
 #include <stek/time.hpp>
 #include <optional>
 #include <string>
@@ -45,9 +48,30 @@ public:
             Timestamp now,
             std::optional<std::string> fallback_sni);
 
+  // Looks up a key the keystore does not hold, by the id a ticket names:
+  // a derived keystore's epoch, computed through its oracle. Returns none
+  // when no key has that id. Called at most once per id.
+  using KeyFetcher = std::function<std::optional<Key>(const KeyId&)>;
+
+  // Start from `keystore`'s keys (copied) and add those `fetch` finds.
+  Inspector(const Keystore& keystore,
+            Timestamp now,
+            std::optional<std::string> fallback_sni,
+            KeyFetcher fetch);
+
+  // It points into itself (m_keystore may be m_owned).
+  Inspector(const Inspector&) = delete;
+  Inspector& operator=(const Inspector&) = delete;
+
   TicketReport inspect(Sighting&& sighting);
 
 private:
+  // Ask the fetcher for the keys `ticket` may name that are not held yet.
+  void fetch_missing(std::span<const std::uint8_t> ticket);
+
+  std::optional<Keystore> m_owned; // with a fetcher: the keys so far
+  KeyFetcher m_fetch;
+  std::set<KeyId> m_asked;
   const Keystore* m_keystore;
   Timestamp m_now;
   std::optional<std::string> m_fallback_sni;

@@ -22,6 +22,36 @@ Inspector::Inspector(const Keystore* keystore,
   }
 }
 
+Inspector::Inspector(const Keystore& keystore,
+                     Timestamp now,
+                     std::optional<std::string> fallback_sni,
+                     KeyFetcher fetch)
+  : m_owned(keystore.clone()),
+    m_fetch(std::move(fetch)),
+    m_keystore(&*m_owned),
+    m_now(now),
+    m_fallback_sni(std::move(fallback_sni)) {
+  m_opener.emplace(*m_keystore);
+}
+
+void Inspector::fetch_missing(std::span<const std::uint8_t> ticket) {
+  bool added = false;
+  for (const auto& guess : classify_ticket(ticket)) {
+    if (!guess.key_id || m_owned->find(*guess.key_id) != nullptr ||
+        !m_asked.insert(*guess.key_id).second) {
+      continue;
+    }
+    if (auto key = m_fetch(*guess.key_id)) {
+      m_owned->keys.push_back(std::move(*key));
+      added = true;
+    }
+  }
+  if (added) {
+    // The opener prepares per-key secrets when it is made.
+    m_opener.emplace(*m_keystore);
+  }
+}
+
 TicketReport Inspector::inspect(Sighting&& sighting) {
   TicketReport report;
   report.sighting = std::move(sighting);
@@ -29,6 +59,9 @@ TicketReport Inspector::inspect(Sighting&& sighting) {
   report.format = classify_ticket(ticket).front();
   if (!m_opener) {
     return report;
+  }
+  if (m_fetch) {
+    fetch_missing(ticket);
   }
 
   // The ClientHello's own name wins: it is what the server derived the
