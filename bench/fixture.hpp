@@ -45,7 +45,7 @@ inline Result<Keystore> make_chain(std::size_t count, Timestamp at) {
   STEK_ENSURE(count >= 2, Errc::invalid_argument,
               "a fixture needs at least 2 keys (an active key and its "
               "successor)");
-  Keystore ks{chain_policy(count), {}};
+  Keystore ks{chain_policy(count), {}, std::nullopt};
   ks.keys.reserve(count);
   const auto last_active = static_cast<std::int64_t>(count) - 2;
   for (std::size_t i = 0; i < count; ++i) {
@@ -60,7 +60,7 @@ inline Result<Keystore> make_chain(std::size_t count, Timestamp at) {
                           encrypt_until,
                           encrypt_until + ks.policy.decrypt_for,
                           std::nullopt,
-                          Material{std::move(material)}, std::nullopt});
+                          Material{std::move(material)}, std::nullopt, std::nullopt});
   }
   return ks;
 }

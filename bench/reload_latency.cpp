@@ -57,6 +57,7 @@ Keystore fresh_keystore() {
                             ks.policy.decrypt_for,
                           std::nullopt,
                           Material{*random_secret(Material::k_size)},
+                          std::nullopt,
                           std::nullopt});
   }
   return ks;

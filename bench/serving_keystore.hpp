@@ -34,6 +34,7 @@ inline Result<Keystore> serving_keystore(Timestamp now, bool sni_binding) {
                           encrypt_until + ks.policy.decrypt_for,
                           std::nullopt,
                           Material{std::move(material)},
+                          std::nullopt,
                           std::nullopt});
   }
   STEK_TRY(ks.validate());
