@@ -213,6 +213,9 @@ Json ticket_report_json(const si::TicketReport& r) {
     if (r.key->origin) {
       k["origin"] = *r.key->origin;
     }
+    if (r.key->epoch) {
+      k["epoch"] = *r.key->epoch;
+    }
     if (r.key->all_zero_hmac_key) {
       k["all_zero_hmac_key"] = true;
     }
@@ -286,6 +289,9 @@ void print_ticket_report(std::ostream& out,
           << r.key->binding;
       if (r.key->origin) {
         out << ", from " << *r.key->origin;
+      }
+      if (r.key->epoch) {
+        out << ", epoch " << *r.key->epoch;
       }
     }
     out << "\n";

@@ -24,6 +24,8 @@ struct KeyReport {
   std::optional<KeyState> state_now;
   std::string binding;
   std::optional<std::string> origin;
+  // The epoch of a derived keystore's key.
+  std::optional<std::int64_t> epoch;
   bool all_zero_hmac_key = false;
 };
 

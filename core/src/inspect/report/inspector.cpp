@@ -77,6 +77,7 @@ TicketReport Inspector::inspect(Sighting&& sighting) {
     const Key& match = m_keystore->keys[*opened.key_index];
     key.id = match.id;
     key.origin = match.origin;
+    key.epoch = match.epoch;
     key.state_now = match.state_at(m_now);
     if (report.sighting.capture) {
       const auto seen = std::chrono::floor<std::chrono::seconds>(
