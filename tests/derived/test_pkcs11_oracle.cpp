@@ -215,6 +215,27 @@ TEST_CASE("pkcs11 oracle: an unknown token label is an error naming it") {
   CHECK(contains(error.message, "CKR_TOKEN_NOT_PRESENT"));
 }
 
+TEST_CASE("pkcs11 oracle: a token that appears after a failed call is found by the next") {
+  // SoftHSM2 reads its token list when the module is initialized; the
+  // oracle initializes it again after a call that found no token.
+  SoftHsm hsm;
+  auto config = hsm.config("stek");
+  config.token = "late";
+  const auto oracle = open(config);
+  CHECK(contains(mac_failure(*oracle).message, "CKR_TOKEN_NOT_PRESENT"));
+  const auto init = SoftHsm::tool({"init", "--dir", hsm.dir().string(), "--token", "late",
+                                   "--pin-file", hsm.pin_file().string(), "--so-pin-file",
+                                   (hsm.dir() / "so-pin").string(), "--module",
+                                   SoftHsm::module()});
+  REQUIRE_MESSAGE(init.code == 0, describe(init));
+  const auto made = SoftHsm::tool({"create-key", "--module", SoftHsm::module(), "--token",
+                                   "late", "--pin-file", hsm.pin_file().string(),
+                                   "--label", "stek", "--value-hex", k_key_hex});
+  REQUIRE_MESSAGE(made.code == 0, describe(made));
+  const auto message = bytes_of("the token is there now");
+  CHECK(mac_hex(*oracle, message) == openssl_hmac(hsm.dir(), message, k_key_hex));
+}
+
 TEST_CASE("pkcs11 oracle: an unknown key label is an error naming it and the token") {
   SoftHsm hsm;
   hsm.create_key("stek", {"--generate"});

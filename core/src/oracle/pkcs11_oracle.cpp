@@ -325,22 +325,37 @@ Result<SecretBytes> Pkcs11Oracle::mac_unprefixed(std::span<const std::uint8_t> m
     STEK_TRY_ASSIGN(auto lease, ModuleLease::acquire(m_config.module));
     m_module.emplace(std::move(lease));
   }
-  Module& module = **m_module;
-  const std::lock_guard operation(module.operation);
-  CK_FUNCTION_LIST* p11 = module.functions;
+  bool token_missing = false;
+  auto result = [&]() -> Result<SecretBytes> {
+    Module& module = **m_module;
+    const std::lock_guard operation(module.operation);
+    CK_FUNCTION_LIST* p11 = module.functions;
 
-  STEK_TRY_ASSIGN(const CK_SLOT_ID slot, find_slot(p11));
-  CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
-  if (const CK_RV rv = p11->C_OpenSession(slot, CKF_SERIAL_SESSION, nullptr,
-                                          nullptr, &handle);
-      rv != CKR_OK) {
-    return call_failed("cannot open a session", rv);
+    auto slot = find_slot(p11);
+    if (!slot) {
+      token_missing = true;
+      return std::move(slot).error();
+    }
+    CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
+    if (const CK_RV rv = p11->C_OpenSession(*slot, CKF_SERIAL_SESSION, nullptr,
+                                            nullptr, &handle);
+        rv != CKR_OK) {
+      return call_failed("cannot open a session", rv);
+    }
+    Session session(p11, handle);
+    STEK_TRY(login(p11, session));
+    STEK_TRY_ASSIGN(const CK_OBJECT_HANDLE key, find_key(p11, session));
+    STEK_TRY(check_key(p11, session, key));
+    return sign(p11, session, key, message);
+  }();
+  if (token_missing) {
+    // Some modules read their token list only in C_Initialize: SoftHSM2,
+    // started while another process held the token, may list none and
+    // never look again. Dropping this lease (the last one finalizes the
+    // module) makes the next call initialize it afresh.
+    m_module.reset();
   }
-  Session session(p11, handle);
-  STEK_TRY(login(p11, session));
-  STEK_TRY_ASSIGN(const CK_OBJECT_HANDLE key, find_key(p11, session));
-  STEK_TRY(check_key(p11, session, key));
-  return sign(p11, session, key, message);
+  return result;
 }
 
 Result<CK_SLOT_ID> Pkcs11Oracle::find_slot(CK_FUNCTION_LIST* p11) const {
