@@ -45,33 +45,31 @@ void EpochKeyFetcher::build_index() {
   m_indexed = true;
 }
 
-std::optional<stek::Key> EpochKeyFetcher::fetch(const stek::KeyId& id) {
+stek::Result<std::optional<stek::Key>>
+EpochKeyFetcher::fetch(const stek::KeyId& id) {
   if (!m_indexed) {
     build_index();
   }
   const auto it = m_index.find(id);
   if (it == m_index.end()) {
-    return std::nullopt;
+    return std::optional<stek::Key>();
   }
-  if (!m_oracle) {
-    auto oracle = stek::open_oracle(m_derived.derivation->oracle);
-    if (!oracle) {
-      m_error = m_error.value_or(oracle.error());
-      return std::nullopt;
+  auto key = [&]() -> stek::Result<stek::Key> {
+    if (!m_oracle) {
+      STEK_TRY_ASSIGN(m_oracle, stek::open_oracle(m_derived.derivation->oracle));
     }
-    m_oracle = std::move(oracle).value();
-  }
-  ++m_calls;
-  auto key = stek::derive_epoch_key(m_derived.policy, *m_derived.derivation,
-                                    it->second, *m_oracle);
+    ++m_calls;
+    return stek::derive_epoch_key(m_derived.policy, *m_derived.derivation,
+                                  it->second, *m_oracle);
+  }();
   if (!key) {
-    auto error = key.error();
+    auto error = std::move(key).error();
     error.message += " (the key of epoch " + std::to_string(it->second) +
                      ", id " + id.hex() + ")";
     m_error = m_error.value_or(error);
-    return std::nullopt;
+    return error;
   }
-  return std::move(key).value();
+  return std::optional<stek::Key>(std::move(key).value());
 }
 
 Json derivation_json(const stek::Keystore& derived) {

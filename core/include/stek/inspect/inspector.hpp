@@ -8,6 +8,7 @@
 #include <stek/keystore.hpp>
 
 #include <functional>
+#include <map>
 #include <set>
 #include <stek/time.hpp>
 #include <optional>
@@ -52,8 +53,10 @@ public:
 
   // Looks up a key the keystore does not hold, by the id a ticket names:
   // a derived keystore's epoch, computed through its oracle. Returns none
-  // when no key has that id. Called at most once per id.
-  using KeyFetcher = std::function<std::optional<Key>(const KeyId&)>;
+  // when no key has that id, an error when there is one but it could not
+  // be computed (then the tickets it names say why). Called at most once
+  // per id.
+  using KeyFetcher = std::function<Result<std::optional<Key>>(const KeyId&)>;
 
   // Start from `keystore`'s keys (copied) and add those `fetch` finds.
   Inspector(const Keystore& keystore,
@@ -74,6 +77,7 @@ private:
   std::optional<Keystore> m_owned; // with a fetcher: the keys so far
   KeyFetcher m_fetch;
   std::set<KeyId> m_asked;
+  std::map<KeyId, std::string> m_fetch_errors;
   const Keystore* m_keystore;
   Timestamp m_now;
   std::optional<std::string> m_fallback_sni;

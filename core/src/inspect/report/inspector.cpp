@@ -41,8 +41,11 @@ void Inspector::fetch_missing(std::span<const std::uint8_t> ticket) {
         !m_asked.insert(*guess.key_id).second) {
       continue;
     }
-    if (auto key = m_fetch(*guess.key_id)) {
-      m_owned->keys.push_back(std::move(*key));
+    auto key = m_fetch(*guess.key_id);
+    if (!key) {
+      m_fetch_errors.emplace(*guess.key_id, key.error().message);
+    } else if (*key) {
+      m_owned->keys.push_back(std::move(**key));
       added = true;
     }
   }
@@ -100,6 +103,17 @@ TicketReport Inspector::inspect(Sighting&& sighting) {
     }
   } else {
     report.error = opened.reason;
+    if (opened.status == OpenResult::Status::no_key) {
+      // A key that exists but could not be computed is not "no key".
+      for (const auto& guess : classify_ticket(ticket)) {
+        const auto it = guess.key_id ? m_fetch_errors.find(*guess.key_id)
+                                     : m_fetch_errors.end();
+        if (it != m_fetch_errors.end()) {
+          report.error = "its key could not be computed: " + it->second;
+          break;
+        }
+      }
+    }
   }
   report.key = std::move(key);
   return report;
