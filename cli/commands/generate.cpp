@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "generate.hpp"
 
-#include "generate_derived.hpp"
-
+#include "../derive_options.hpp"
 #include "../keystore_access.hpp"
 #include "../options.hpp"
 #include "../output.hpp"

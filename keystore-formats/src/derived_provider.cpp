@@ -20,14 +20,7 @@ Error naming(Error error, const std::filesystem::path& path) {
 Result<Keystore> load_derived(const std::filesystem::path& path,
                               const DerivedProviderOptions& options) {
   if (options.require_private) {
-    auto checked = check_private_permissions(path);
-    // The io message names stekctl's flag; a server has an option.
-    STEK_ENSURE(checked || checked.error().code != Errc::permission,
-                Errc::permission,
-                "keystore is accessible by group or others; make it mode "
-                "0600 or 0400, owned by the server's user, or turn off "
-                "require_private (" + path.string() + ")");
-    STEK_TRY(checked);
+    STEK_TRY(check_private_for_server(path));
   }
   STEK_TRY_ASSIGN(auto keystore, load_native_keystore(path));
   STEK_ENSURE(keystore.is_derived(), Errc::invalid_argument,

@@ -48,6 +48,10 @@ std::filesystem::path resolve_target(const std::filesystem::path& path);
 // says how to fix it.
 Result<void> check_private_permissions(const std::filesystem::path& path);
 
+// The same for a server's provider, whose fix is its require_private
+// option rather than stekctl's flag.
+Result<void> check_private_for_server(const std::filesystem::path& path);
+
 // An exclusive advisory lock (flock) on `<path>.lock`, held until
 // destruction. Read-modify-write commands hold it so concurrent runs
 // serialize.

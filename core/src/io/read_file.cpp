@@ -87,4 +87,14 @@ Result<void> check_private_permissions(const std::filesystem::path& path) {
   return {};
 }
 
+Result<void> check_private_for_server(const std::filesystem::path& path) {
+  auto checked = check_private_permissions(path);
+  STEK_ENSURE(checked || checked.error().code != Errc::permission,
+              Errc::permission,
+              "keystore is accessible by group or others; make it mode "
+              "0600 or 0400, owned by the server's user, or turn off "
+              "require_private (" + path.string() + ")");
+  return checked;
+}
+
 } // namespace stek

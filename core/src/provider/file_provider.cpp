@@ -94,14 +94,7 @@ public:
        const FileProviderOptions& options,
        std::string& notes) {
     if (options.require_private) {
-      auto checked = check_private_permissions(path);
-      // The io message names stekctl's flag; a server has an option.
-      STEK_ENSURE(checked || checked.error().code != Errc::permission,
-                  Errc::permission,
-                  "keystore is accessible by group or others; make it mode "
-                  "0600 or 0400, owned by the server's user, or turn off "
-                  "require_private (" + path.string() + ")");
-      STEK_TRY(checked);
+      STEK_TRY(check_private_for_server(path));
     }
     STEK_TRY_ASSIGN(auto bytes, read_secret_file(path, k_max_keystore_size));
     STEK_TRY_ASSIGN(auto keystore, options.parser(bytes.view(), path.string()));

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "generate_derived.hpp"
+#include "derive_options.hpp"
 
-#include "../derived_keys.hpp"
-#include "../options.hpp"
-#include "../output.hpp"
+#include "derived_keys.hpp"
+#include "options.hpp"
+#include "output.hpp"
 
 #include <stek/derived_keystore.hpp>
 #include <stek/oracle.hpp>

@@ -3,7 +3,7 @@
 
 // The --derive half of generate: a keystore that holds an oracle's
 // configuration instead of keys.
-#include "generate.hpp"
+#include "commands/generate.hpp"
 
 #include <stek/keystore.hpp>
 
