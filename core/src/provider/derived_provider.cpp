@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stek/derived_provider.hpp>
 
+#include "coarse_clock.hpp"
 #include "derived_provider_testing.hpp"
 #include "derived_schedule.hpp"
 #include "snapshot.hpp"
@@ -12,7 +13,6 @@
 #include <mutex>
 #include <random>
 #include <thread>
-#include <time.h>
 
 namespace stek {
 namespace {
@@ -24,13 +24,6 @@ constexpr auto k_custom_clock_poll = std::chrono::milliseconds(250);
 constexpr auto k_system_clock_poll = std::chrono::minutes(1);
 // When nothing at all is scheduled (it always is; a safety net).
 constexpr Duration k_idle = std::chrono::hours(1);
-
-// Key states change on whole seconds; see file_provider.cpp.
-Timestamp system_now() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  return Timestamp(std::chrono::seconds(now.tv_sec));
-}
 
 Timestamp decrypt_until(const Policy& policy, Epoch n) {
   return epoch_start(policy, n) + policy.encrypt_for + policy.decrypt_for;
@@ -68,7 +61,7 @@ public:
   Impl& operator=(const Impl&) = delete;
 
   Timestamp now() const {
-    return m_options.clock ? m_options.clock() : system_now();
+    return m_options.clock ? m_options.clock() : detail::coarse_now();
   }
 
   // Fetch the current epoch on the caller's thread, then hand the rest to

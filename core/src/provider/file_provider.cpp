@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <stek/file_provider.hpp>
 
+#include "coarse_clock.hpp"
 #include "keystore_watcher.hpp"
 #include "snapshot.hpp"
 #include "snapshot_cell.hpp"
@@ -57,15 +58,6 @@ struct FileIdentity {
            changed.tv_nsec == o.changed.tv_nsec && mode == o.mode;
   }
 };
-
-// Key states change on whole seconds, so the coarse clock (the kernel's
-// last tick, read without a syscall or a TSC read) is exact enough, and a
-// quarter of a lookup cheaper than system_clock::now().
-Timestamp system_now() {
-  timespec now{};
-  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
-  return Timestamp(std::chrono::seconds(now.tv_sec));
-}
 
 } // namespace
 
@@ -184,7 +176,7 @@ public:
   }
 
   Timestamp now() const {
-    return m_options.clock ? m_options.clock() : system_now();
+    return m_options.clock ? m_options.clock() : detail::coarse_now();
   }
 
   void start_watching() {
