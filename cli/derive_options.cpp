@@ -150,11 +150,7 @@ void report_derived_created(const GenerateOptions& o,
     doc["policy"] = policy_json(keystore.policy);
     doc["derived"] = derivation_json(keystore);
     doc["oracle_checked"] = !o.no_oracle_check;
-    const stek::Key* encrypting = schedule.encrypting_key(ctx.now);
-    doc["keys"] = Json::array();
-    for (const stek::Key* key : keys_in_schedule_order(schedule)) {
-      doc["keys"].push_back(key_json(*key, ctx.now, key == encrypting));
-    }
+    doc["keys"] = keys_json(schedule, ctx.now);
     print_json(ctx.out, doc);
     return;
   }

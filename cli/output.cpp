@@ -93,6 +93,15 @@ Json key_json(const stek::Key& key, stek::Timestamp now, bool encrypting) {
   return out;
 }
 
+Json keys_json(const stek::Keystore& keystore, stek::Timestamp now) {
+  const stek::Key* encrypting = keystore.encrypting_key(now);
+  Json keys = Json::array();
+  for (const stek::Key* key : keys_in_schedule_order(keystore)) {
+    keys.push_back(key_json(*key, now, key == encrypting));
+  }
+  return keys;
+}
+
 Json policy_json(const stek::Policy& policy) {
   return Json{{"rotate_every", stek::format_duration(policy.rotate_every)},
               {"publish_ahead", stek::format_duration(policy.publish_ahead)},

@@ -40,6 +40,10 @@ std::vector<const stek::Key*> keys_in_schedule_order(const stek::Keystore& keyst
 // decrypt_until, origin, revoked. Never a secret.
 Json key_json(const stek::Key& key, stek::Timestamp now, bool encrypting);
 
+// Return the keys of `keystore` as a JSON array of key_json objects, in
+// schedule order, marking the one that encrypts at `now`.
+Json keys_json(const stek::Keystore& keystore, stek::Timestamp now);
+
 // Return the policy as JSON with durations in their keystore spelling.
 Json policy_json(const stek::Policy& policy);
 

@@ -136,11 +136,7 @@ stek::Result<void> run_generate(const GenerateOptions& o, Context& ctx) {
     doc["keystore"] = o.keystore.string();
     doc["now"] = stek::format_time(ctx.now);
     doc["policy"] = policy_json(keystore.policy);
-    const stek::Key* encrypting = keystore.encrypting_key(ctx.now);
-    doc["keys"] = Json::array();
-    for (const stek::Key* key : keys_in_schedule_order(keystore)) {
-      doc["keys"].push_back(key_json(*key, ctx.now, key == encrypting));
-    }
+    doc["keys"] = keys_json(keystore, ctx.now);
     print_json(ctx.out, doc);
   } else if (ctx.chatty()) {
     ctx.out << "created keystore " << o.keystore.string() << "\n";

@@ -28,7 +28,6 @@ stek::Result<void> list_derived(const ListOptions& o,
                                 const stek::Keystore& derived,
                                 Context& ctx) {
   const auto schedule = derived_schedule(derived, ctx.now);
-  const stek::Key* encrypting = schedule.encrypting_key(ctx.now);
   const auto next_epoch =
     stek::epoch_start(derived.policy, stek::epoch_at(derived.policy, ctx.now) + 1);
   if (ctx.json) {
@@ -39,10 +38,7 @@ stek::Result<void> list_derived(const ListOptions& o,
     doc["derived"] = derivation_json(derived);
     doc["current_epoch"] = stek::epoch_at(derived.policy, ctx.now);
     doc["next_epoch_starts"] = stek::format_time(next_epoch);
-    doc["keys"] = Json::array();
-    for (const stek::Key* key : keys_in_schedule_order(schedule)) {
-      doc["keys"].push_back(key_json(*key, ctx.now, key == encrypting));
-    }
+    doc["keys"] = keys_json(schedule, ctx.now);
     print_json(ctx.out, doc);
     return {};
   }
@@ -83,10 +79,7 @@ stek::Result<void> run_list(const ListOptions& o, Context& ctx) {
     doc["now"] = stek::format_time(ctx.now);
     doc["policy"] = policy_json(keystore.policy);
     doc["next_rotation_due"] = stek::format_time(next_due);
-    doc["keys"] = Json::array();
-    for (const stek::Key* key : keys_in_schedule_order(keystore)) {
-      doc["keys"].push_back(key_json(*key, ctx.now, key == encrypting));
-    }
+    doc["keys"] = keys_json(keystore, ctx.now);
     print_json(ctx.out, doc);
     return {};
   }
