@@ -124,13 +124,8 @@ void serve_one(const Vhosts& vhosts, int fd, bool quiet) {
   const std::string response =
     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
     std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-  // OpenSSL forbids SSL_shutdown after a fatal error, such as a write to a
-  // client that went away.
-  if (SSL_write(ssl.get(), response.data(), static_cast<int>(response.size())) > 0) {
-    SSL_shutdown(ssl.get());
-  }
-  ERR_clear_error();
-  ::close(fd);
+  // Logged before the answer, so that a client holding its answer finds
+  // the line already written (tests read it right after the handshake).
   if (!quiet) {
     const auto id = [](const std::optional<stek::KeyId>& key) {
       return key ? key->hex() : std::string("-");
@@ -143,6 +138,13 @@ void serve_one(const Vhosts& vhosts, int fd, bool quiet) {
                  reused ? id(trace.decrypted).c_str() : "-",
                  id(trace.issued).c_str());
   }
+  // OpenSSL forbids SSL_shutdown after a fatal error, such as a write to a
+  // client that went away.
+  if (SSL_write(ssl.get(), response.data(), static_cast<int>(response.size())) > 0) {
+    SSL_shutdown(ssl.get());
+  }
+  ERR_clear_error();
+  ::close(fd);
 }
 
 } // namespace
