@@ -79,32 +79,43 @@ void add_derive_options(CLI::App& cmd, GenerateOptions& o) {
     ->group(group);
   cmd.add_option("--fleet", o.fleet,
                  "Name of the fleet sharing these keys (A-Z a-z 0-9 . _ -)")
+    ->type_name("NAME")
     ->group(group);
   cmd.add_option("--generation", o.generation,
                  "Start a new series of keys from the same oracle key")
+    ->type_name("N")
     ->check(CLI::Range(1u, 4294967295u))
     ->group(group)
     ->capture_default_str();
   cmd.add_option("--pkcs11-module", o.pkcs11_module,
                  "PKCS#11 module (.so) of the HSM")
+    ->type_name("FILE")
     ->group(group);
-  cmd.add_option("--pkcs11-token", o.pkcs11_token, "Token label")->group(group);
+  cmd.add_option("--pkcs11-token", o.pkcs11_token, "Token label")
+    ->type_name("LABEL")
+    ->group(group);
   cmd.add_option("--pkcs11-key", o.pkcs11_key,
                  "Label of the HMAC key (sensitive, not extractable)")
+    ->type_name("LABEL")
     ->group(group);
   cmd.add_option("--pkcs11-pin-file", o.pkcs11_pin_file,
                  "File holding the user PIN (mode 0600)")
+    ->type_name("FILE")
     ->group(group);
   cmd.add_option("--pkcs11-pin-env", o.pkcs11_pin_env,
                  "Environment variable holding the user PIN")
+    ->type_name("VAR")
     ->group(group);
   cmd.add_option("--oracle-command", o.oracle_command,
                  "Shell command that reads a message on stdin and prints its "
                  "HMAC-SHA256 (e.g. aws kms generate-mac)")
+    ->type_name("CMD")
     ->group(group);
   cmd.add_option("--oracle-output", o.oracle_output,
                  "How the command prints the MAC")
-    ->check(CLI::IsMember({"base64", "hex", "binary"}))
+    ->check(CLI::IsMember(
+      std::vector<std::string>(k_oracle_outputs.begin(), k_oracle_outputs.end())))
+    ->type_name("ENCODING")
     ->group(group)
     ->capture_default_str();
   cmd.add_option("--oracle-timeout", o.oracle_timeout,

@@ -7,7 +7,14 @@
 
 #include <stek/keystore.hpp>
 
+#include <array>
+#include <string_view>
+
 namespace stekctl {
+
+// How --oracle-command may print its MAC (--oracle-output).
+inline constexpr std::array<std::string_view, 3> k_oracle_outputs{"base64", "hex",
+                                                                  "binary"};
 
 // Add --derive and the oracle options to `cmd`.
 void add_derive_options(CLI::App& cmd, GenerateOptions& o);
