@@ -2,6 +2,7 @@
 #include "app.hpp"
 
 #include "commands/check.hpp"
+#include "commands/completion.hpp"
 #include "commands/export.hpp"
 #include "commands/generate.hpp"
 #include "commands/import.hpp"
@@ -35,6 +36,8 @@ constexpr CommandInfo k_commands[] = {
    register_inspect},
   {"check", "Report problems for monitoring (exit 3 warning, 4 critical)",
    register_check},
+  {"completion", "Print a shell completion script (bash, zsh or fish)",
+   register_completion},
 };
 
 struct GlobalOptions {

@@ -66,6 +66,9 @@ expect 0 inspect --keystore ks.json "$corpus/pem_session/tls13-tls12"
 expect 0 inspect --keystore ks.json --summary "$corpus/capture_reader/loopback-tls12-tls13.pcap"
 expect 0 --json inspect --keystore ks.json "$corpus/capture_reader/loopback-tls12-tls13.pcapng"
 expect 0 inspect --keylog "$corpus/keylog/openssl-s_client" "$corpus/capture_reader/openssl-tls12-tls13.pcap"
+expect 0 completion bash
+expect 0 completion zsh
+expect 0 completion fish
 
 # Error paths: each must fail with 1 (bad input) or 2 (bad command line).
 expect 2 frobnicate
@@ -90,6 +93,8 @@ printf "zz" >junk.bin
 expect 1 inspect junk.bin
 expect 1 inspect missing.pcap
 expect 1 inspect --keylog "$corpus/keylog/bad-hex" "$corpus/capture_reader/openssl-tls12-tls13.pcap"
+expect 2 completion tcsh
+expect 2 --json completion bash
 
 echo "cli smoke: $runs runs, $failures failed"
 [ "$failures" -eq 0 ]
