@@ -90,6 +90,19 @@ libpath=$prefix/$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 if [ -x "$prefix/bin/stekctl" ]; then
   LD_LIBRARY_PATH=$libpath "$prefix/bin/stekctl" --version >/dev/null ||
     fail "the installed stekctl does not run"
+  # The completion scripts sit where each shell looks, and are what the
+  # installed stekctl writes.
+  for pair in bash:share/bash-completion/completions/stekctl \
+              zsh:share/zsh/vendor-completions/_stekctl \
+              fish:share/fish/vendor_completions.d/stekctl.fish; do
+    shell=${pair%%:*}
+    file=$prefix/${pair#*:}
+    [ -f "$file" ] || fail "not installed: ${pair#*:}"
+    LD_LIBRARY_PATH=$libpath "$prefix/bin/stekctl" completion "$shell" >"$work/completion" ||
+      fail "stekctl completion $shell failed"
+    cmp -s "$file" "$work/completion" ||
+      fail "${pair#*:} differs from what stekctl completion $shell writes"
+  done
 fi
 
 echo "== find_package(stek) with CMAKE_PREFIX_PATH=$prefix"
