@@ -31,8 +31,8 @@
 // done by a child process, whose CPU time is not this process's.
 //
 // allocs_per_iter: heap allocations per iteration made by the timing
-// threads: C++ operator new and OpenSSL's allocator (CRYPTO_set_mem_functions
-// in main, before OpenSSL's first allocation). SoftHSM's OpenSSL calls count
+// threads: C++ operator new and OpenSSL's allocator (bench/alloc_counter.hpp;
+// STEK_BENCH_TRACE_ALLOCS=N traces them). SoftHSM's OpenSSL calls count
 // too; a child process's do not. Both oracles use one known key and are
 // checked against HMAC-SHA256 computed here before timing.
 //
@@ -43,6 +43,8 @@
 //
 //   stek_derived_bench --benchmark_repetitions=5
 //                      --benchmark_report_aggregates_only=true
+
+#include "alloc_counter.hpp"
 
 #include <stek/derived_keystore.hpp>
 #include <stek/derived_provider.hpp>
@@ -76,42 +78,6 @@
 #include <thread>
 #include <variant>
 #include <vector>
-
-namespace {
-
-thread_local std::uint64_t t_allocations = 0;
-
-void* counted_malloc(std::size_t size, const char*, int) {
-  ++t_allocations;
-  return std::malloc(size);
-}
-void* counted_realloc(void* p, std::size_t size, const char*, int) {
-  ++t_allocations;
-  return std::realloc(p, size);
-}
-void counted_free(void* p, const char*, int) { std::free(p); }
-
-} // namespace
-
-void* operator new(std::size_t size) {
-  ++t_allocations;
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-  ++t_allocations;
-  const auto a = static_cast<std::size_t>(align);
-  if (void* p = std::aligned_alloc(a, (std::max<std::size_t>(size, 1) + a - 1) / a * a)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -267,11 +233,6 @@ void close_providers(const benchmark::State&) {
   g_file.reset();
 }
 
-void report_allocations(benchmark::State& state, std::uint64_t before) {
-  state.counters["allocs_per_iter"] =
-    benchmark::Counter(static_cast<double>(t_allocations - before),
-                       benchmark::Counter::kAvgIterations);
-}
 
 // Called through the concrete (final) type for both providers, so neither
 // gets devirtualized and the other not.
@@ -292,12 +253,12 @@ void run_lookups(benchmark::State& state, P& provider) {
     }
   }
   std::size_t next = static_cast<std::size_t>(state.thread_index());
-  const std::uint64_t before = t_allocations;
+  const bench::AllocationCount count;
   for (auto _ : state) {
     auto key = lookup(k_names[next++ % k_name_count]);
     benchmark::DoNotOptimize(key);
   }
-  report_allocations(state, before);
+  count.report(state, "allocs_per_iter");
 }
 
 void DerivedLookupEncrypt(benchmark::State& s) { run_lookups<DerivedProvider, false>(s, *g_derived); }
@@ -391,7 +352,7 @@ void run_macs(benchmark::State& state, MacOracle& oracle) {
   if (!check_oracle(state, oracle)) { // also loads the module, warms caches
     return;
   }
-  const std::uint64_t before = t_allocations;
+  const bench::AllocationCount count;
   for (auto _ : state) {
     auto mac = oracle.mac(message());
     if (!mac) {
@@ -400,7 +361,7 @@ void run_macs(benchmark::State& state, MacOracle& oracle) {
     }
     benchmark::DoNotOptimize(mac);
   }
-  report_allocations(state, before);
+  count.report(state, "allocs_per_iter");
 }
 
 void OracleMacPkcs11(benchmark::State& state) {
@@ -424,7 +385,7 @@ void OracleMacPkcs11Cold(benchmark::State& state) {
     return;
   }
   const auto& config = std::get<Pkcs11OracleConfig>(token);
-  const std::uint64_t before = t_allocations;
+  const bench::AllocationCount count;
   for (auto _ : state) {
     auto oracle = open_pkcs11_oracle(config);
     auto mac = oracle ? (*oracle)->mac(message()) : Result<SecretBytes>(oracle.error());
@@ -434,7 +395,7 @@ void OracleMacPkcs11Cold(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(mac);
   }
-  report_allocations(state, before);
+  count.report(state, "allocs_per_iter");
 }
 
 void OracleMacCommand(benchmark::State& state) {
@@ -465,10 +426,7 @@ BENCHMARK(OracleMacCommand)->Name("OracleMac/command")->Unit(benchmark::kMillise
 } // namespace
 
 int main(int argc, char** argv) {
-  if (CRYPTO_set_mem_functions(counted_malloc, counted_realloc, counted_free) != 1) {
-    std::fputs("stek_derived_bench: OpenSSL allocated before main; cannot "
-               "count its allocations\n",
-               stderr);
+  if (!bench::start_counting_allocations("stek_derived_bench")) {
     return 1;
   }
   benchmark::Initialize(&argc, argv);

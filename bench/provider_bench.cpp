@@ -35,6 +35,7 @@
 //   stek_provider_bench --benchmark_repetitions=5
 //                       --benchmark_report_aggregates_only=true
 
+#include "alloc_counter.hpp"
 #include "serving_keystore.hpp"
 
 #include <stek/file_provider.hpp>
@@ -48,7 +49,6 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include <execinfo.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,78 +63,6 @@
 #include <memory>
 #include <new>
 #include <string>
-
-namespace {
-
-// Per thread, so that a 2-thread run counts each thread's own lookups and
-// nothing of the watcher's or the framework's threads.
-thread_local std::uint64_t t_allocations = 0;
-// Set while this thread is in a timed loop, if tracing was asked for.
-thread_local bool t_tracing = false;
-std::atomic<int> g_traces_left{0};
-
-void trace_allocation(std::size_t size) {
-  t_tracing = false; // what follows must not trace itself
-  if (g_traces_left.fetch_sub(1) > 0) {
-    // Neither snprintf into a buffer nor backtrace_symbols_fd allocates.
-    std::array<char, 80> line{};
-    const int n = std::snprintf(line.data(), line.size(),
-                                "allocation of %zu bytes in a timed loop:\n",
-                                size);
-    [[maybe_unused]] auto written =
-      ::write(2, line.data(), static_cast<std::size_t>(n));
-    std::array<void*, 32> frames{};
-    const int depth = backtrace(frames.data(), static_cast<int>(frames.size()));
-    backtrace_symbols_fd(frames.data(), depth, 2);
-  }
-  t_tracing = true;
-}
-
-void count_allocation(std::size_t size) {
-  ++t_allocations;
-  if (t_tracing) {
-    trace_allocation(size);
-  }
-}
-
-void* counted_malloc(std::size_t size, const char*, int) {
-  count_allocation(size);
-  return std::malloc(size);
-}
-void* counted_realloc(void* p, std::size_t size, const char*, int) {
-  count_allocation(size);
-  return std::realloc(p, size);
-}
-void counted_free(void* p, const char*, int) { std::free(p); }
-
-} // namespace
-
-// libstdc++'s array and nothrow forms call these, so they count too. The
-// aligned form matters: the provider's snapshot cell has 128-byte aligned
-// members.
-void* operator new(std::size_t size) {
-  count_allocation(size);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-  count_allocation(size);
-  // aligned_alloc wants a size that is a multiple of the alignment.
-  const auto a = static_cast<std::size_t>(align);
-  const std::size_t rounded = (std::max<std::size_t>(size, 1) + a - 1) / a * a;
-  if (void* p = std::aligned_alloc(a, rounded)) {
-    return p;
-  }
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-  std::free(p);
-}
 
 namespace {
 
@@ -217,23 +145,6 @@ void open_uncached(const benchmark::State&) {
 }
 void close_provider(const benchmark::State&) { g_provider.reset(); }
 
-// Count this thread's allocations in the timed loop; call right before it.
-class AllocationCount {
-public:
-  AllocationCount() : m_before(t_allocations) {
-    t_tracing = g_traces_left.load() > 0;
-  }
-  void report(benchmark::State& state) const {
-    t_tracing = false;
-    // Summed over the threads, then divided by all their iterations.
-    state.counters["allocs_per_lookup"] = benchmark::Counter(
-      static_cast<double>(t_allocations - m_before),
-      benchmark::Counter::kAvgIterations);
-  }
-
-private:
-  std::uint64_t m_before;
-};
 
 template <bool Decrypt> void run_lookups(benchmark::State& state) {
   FileProvider& provider = *g_provider;
@@ -255,12 +166,12 @@ template <bool Decrypt> void run_lookups(benchmark::State& state) {
   }
   // Threads start at different names, as different clients would.
   std::size_t next = static_cast<std::size_t>(state.thread_index());
-  const AllocationCount count;
+  const bench::AllocationCount count;
   for (auto _ : state) {
     auto key = lookup(k_names[next++ % k_name_count]);
     benchmark::DoNotOptimize(key);
   }
-  count.report(state);
+  count.report(state, "allocs_per_lookup");
 }
 
 void LookupEncrypt(benchmark::State& state) { run_lookups<false>(state); }
@@ -313,7 +224,7 @@ void TicketWork(benchmark::State& state) {
   unsigned char* const iv = ticket.data() + k_name;
   unsigned char* const encrypted = iv + k_iv;
 
-  const AllocationCount count;
+  const bench::AllocationCount count;
   for (auto _ : state) {
     int n = 0;
     int m = 0;
@@ -336,7 +247,7 @@ void TicketWork(benchmark::State& state) {
     benchmark::DoNotOptimize(ticket.data());
     benchmark::ClobberMemory();
   }
-  count.report(state);
+  count.report(state, "allocs_per_lookup");
   OPENSSL_cleanse(aes.data(), aes.size());
   OPENSSL_cleanse(hmac.data(), hmac.size());
 }
@@ -372,20 +283,8 @@ BENCHMARK(CoarseClock)->Threads(1);
 } // namespace
 
 int main(int argc, char** argv) {
-  // OpenSSL takes allocator hooks only before its first allocation; if that
-  // has happened, its allocations would silently go uncounted.
-  if (CRYPTO_set_mem_functions(counted_malloc, counted_realloc,
-                               counted_free) != 1) {
-    std::fputs("stek_provider_bench: OpenSSL allocated before main; cannot "
-               "count its allocations\n",
-               stderr);
+  if (!bench::start_counting_allocations("stek_provider_bench")) {
     return 1;
-  }
-  if (const char* traces = std::getenv("STEK_BENCH_TRACE_ALLOCS")) {
-    // backtrace() loads libgcc_s, allocating, on first use: not in a loop.
-    std::array<void*, 1> frame{};
-    backtrace(frame.data(), 1);
-    g_traces_left = std::atoi(traces);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
