@@ -51,26 +51,19 @@ warmup=${STEK_BENCH_WARMUP:-3}
 min_runs=${STEK_BENCH_MIN_RUNS:-10}
 rss_runs=${STEK_BENCH_RSS_RUNS:-3}
 
-die() {
-  echo "run-cli-bench.sh: error: $*" >&2
-  exit 1
-}
+# shellcheck source=bench/hyperfine-common.sh
+source "$(dirname "$0")/hyperfine-common.sh"
 
 stekctl=$build_dir/cli/stekctl
 fixture=$build_dir/bench/stek_bench_fixture
 [[ -x $stekctl ]] || die "no $stekctl; build with -DSTEK_BUILD_BENCH=ON first"
 [[ -x $fixture ]] || die "no $fixture; build with -DSTEK_BUILD_BENCH=ON first"
-command -v hyperfine >/dev/null || die "hyperfine not found (apt-get install hyperfine)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
 
 stekctl=$(realpath "$stekctl")
 fixture=$(realpath "$fixture")
 work=$(mktemp -d "${TMPDIR:-/tmp}/stek-cli-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-
-# Quote for hyperfine's command splitting (it runs the commands without a
-# shell: -N).
-q() { printf '%q' "$1"; }
 
 # Print the largest peak RSS (KiB) of `rss_runs` runs of the command after
 # "--", running the command before "--" before each.
@@ -102,18 +95,8 @@ add_rows() {
 }
 
 : >"$summary"
-{
-  echo "# stekctl CLI benchmark"
-  echo
-  echo "- stekctl: $stekctl ($("$stekctl" --version))"
-  echo "- host: $(uname -srm), $(nproc) CPUs"
-  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); --at $at"
-  echo "- hyperfine $(hyperfine --version | awk '{print $2}'), warm-up $warmup, at least $min_runs runs"
-  echo
-} >"$results"
+write_results_header "stekctl CLI benchmark"
 
-hf=(hyperfine -N --style basic --warmup "$warmup" --min-runs "$min_runs"
-    --time-unit millisecond)
 
 for n in $sizes; do
   fx=$work/fixture-$n.json

@@ -63,14 +63,11 @@ spy=/usr/lib/x86_64-linux-gnu/pkcs11-spy.so
 at=2026-01-02T00:55:00Z
 hex_key=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
 
-die() {
-  echo "run-derived-bench.sh: error: $*" >&2
-  exit 1
-}
+# shellcheck source=bench/hyperfine-common.sh
+source "$(dirname "$0")/hyperfine-common.sh"
 
 stekctl=$build_dir/cli/stekctl
 [[ -x $stekctl ]] || die "no $stekctl; build stekctl first"
-command -v hyperfine >/dev/null || die "hyperfine not found (apt-get install hyperfine)"
 command -v openssl >/dev/null || die "openssl not found (apt-get install openssl)"
 hsm_tool=${STEK_TEST_HSM:-$build_dir/tests/derived/stek-test-hsm}
 pkcs11=yes
@@ -85,10 +82,6 @@ results=$(realpath -m "$results")
 work=$(mktemp -d "${TMPDIR:-/tmp}/stek-derived-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-
-# Quote for hyperfine's command splitting (it runs the commands without a
-# shell: -N).
-q() { printf '%q' "$1"; }
 
 policy=(--rotate-every 1h --publish-ahead 10m --decrypt-for 2h)
 
@@ -154,18 +147,8 @@ count_calls() {
 
 summary=$work/summary
 : >"$summary"
-{
-  echo "# stekctl derived keystore benchmark"
-  echo
-  echo "- stekctl: $stekctl ($("$stekctl" --version))"
-  echo "- host: $(uname -srm), $(nproc) CPUs"
-  echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); --at $at"
-  echo "- hyperfine $(hyperfine --version | awk '{print $2}'), warm-up $warmup, at least $min_runs runs"
-  echo
-} >"$results"
+write_results_header "stekctl derived keystore benchmark"
 
-hf=(hyperfine -N --style basic --warmup "$warmup" --min-runs "$min_runs"
-    --time-unit millisecond)
 
 for what in export list; do
   cmds=()
