@@ -91,6 +91,31 @@ std::vector<OracleCall> oracle_calls(const fs::path& dir) {
 
 std::string server_tag(std::size_t i) { return "server-" + std::to_string(i); }
 
+// A ticket a server issued, and the epochs of the wall clock just before
+// and just after.
+struct Issued {
+  std::string id;
+  std::int64_t before = 0;
+  std::int64_t after = 0;
+};
+
+// A new session from `server` saved to `file`: its ticket names the key of
+// the epoch it was issued in, and with `inspect` stekctl inspect finds that
+// key in `keystore`.
+Issued issue_checked(const TlsServer& server, Tls version, const fs::path& keystore,
+                     const fs::path& file, bool inspect) {
+  Issued issued;
+  issued.before = epoch_now();
+  const auto session = new_session(server, version, file);
+  issued.after = epoch_now();
+  issued.id = key_id_of(session.h.ticket);
+  if (inspect) {
+    CHECK(inspected_id(keystore, file) == issued.id);
+  }
+  REQUIRE(is_epoch_id(keystore, issued.id, issued.before, issued.after));
+  return issued;
+}
+
 } // namespace
 
 TEST_CASE("three stek-servers on one derived keystore and SoftHSM key "
@@ -107,16 +132,7 @@ TEST_CASE("three stek-servers on one derived keystore and SoftHSM key "
       CAPTURE(name_of(version));
       CAPTURE(server_tag(i));
       const auto file = ws.path("from-" + server_tag(i) + "-" + file_tag(version) + ".pem");
-      const auto before = epoch_now();
-      const auto issued = new_session(fleet[i], version, file);
-      const auto after = epoch_now();
-      // The ticket names the key of the epoch it was issued in (and
-      // stekctl inspect finds that key in the keystore).
-      const auto id = key_id_of(issued.h.ticket);
-      if (i == 0) {
-        CHECK(inspected_id(ks, file) == id);
-      }
-      CHECK(is_epoch_id(ks, id, before, after));
+      issue_checked(fleet[i], version, ks, file, i == 0);
       for (std::size_t j = 0; j < fleet.size(); ++j) {
         const auto resumed = offer(fleet[j], version, file);
         CHECK_MESSAGE(resumed.h.reused, "a session of " << server_tag(i)
@@ -144,12 +160,10 @@ TEST_CASE("after an epoch boundary new tickets carry the new epoch's key "
   std::int64_t old_epoch = 0;
   for (const Tls version : k_versions) {
     old_session[version] = ws.path("old-" + file_tag(version) + ".pem");
-    const auto before = epoch_now();
-    new_session(fleet[0], version, old_session[version]);
-    const auto after = epoch_now();
-    old_id[version] = inspected_id(ks, old_session[version]);
-    REQUIRE(is_epoch_id(ks, old_id[version], before, after));
-    old_epoch = std::max(old_epoch, old_id[version] == epoch_id(ks, before) ? before : after);
+    const auto issued = issue_checked(fleet[0], version, ks, old_session[version], true);
+    old_id[version] = issued.id;
+    old_epoch = std::max(old_epoch,
+                         issued.id == epoch_id(ks, issued.before) ? issued.before : issued.after);
   }
   MESSAGE("old sessions: epoch " << old_epoch << ", TLS 1.2 key " << old_id[Tls::v1_2]
                                  << ", TLS 1.3 key " << old_id[Tls::v1_3]);
@@ -176,19 +190,12 @@ TEST_CASE("after an epoch boundary new tickets carry the new epoch's key "
       CAPTURE(name_of(version));
       CAPTURE(server_tag(i));
       const auto file = ws.path("new-" + server_tag(i) + "-" + file_tag(version) + ".pem");
-      const auto before = epoch_now();
-      const auto issued = new_session(fleet[i], version, file);
-      const auto after = epoch_now();
-      const auto id = key_id_of(issued.h.ticket);
+      const auto issued = issue_checked(fleet[i], version, ks, file, i == 0);
+      CHECK(issued.before >= next);
+      CHECK(issued.id != old_id[version]);
       if (i == 0) {
-        CHECK(inspected_id(ks, file) == id);
-      }
-      CHECK(before >= next);
-      CHECK(is_epoch_id(ks, id, before, after));
-      CHECK(id != old_id[version]);
-      if (i == 0) {
-        MESSAGE(name_of(version) << " ticket after the boundary: epoch " << before
-                                 << " key " << id << " (list: " << next_id << ")");
+        MESSAGE(name_of(version) << " ticket after the boundary: epoch " << issued.before
+                                 << " key " << issued.id << " (list: " << next_id << ")");
       }
     }
   }
