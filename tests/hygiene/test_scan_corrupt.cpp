@@ -5,7 +5,6 @@
 // secrets, wrong permissions, not a file, too big, a lock that cannot be
 // taken. The file is full of known secrets; no error may quote it.
 #include "hygiene/scan_fixture.hpp"
-#include "hygiene/workdir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -282,7 +281,7 @@ std::vector<Corruption> corruptions(const json& base) {
 } // namespace
 
 TEST_CASE("secret scan: no command quotes a corrupt keystore") {
-  WorkDir dir("corrupt");
+  const stek::test::ScratchDir dir("scan-corrupt");
   KnownSecrets known;
   ScanSession s(known);
   const json base = make_base(s, known);
@@ -298,7 +297,7 @@ TEST_CASE("secret scan: no command quotes a corrupt keystore") {
 }
 
 TEST_CASE("secret scan: no command quotes a keystore it may not use") {
-  WorkDir dir("refused");
+  const stek::test::ScratchDir dir("scan-refused");
   KnownSecrets known;
   ScanSession s(known);
   make_base(s, known);

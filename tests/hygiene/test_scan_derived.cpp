@@ -5,7 +5,6 @@
 // material with all it derives; only an export to standard output may
 // print an epoch's secrets.
 #include "hygiene/scan_fixture.hpp"
-#include "hygiene/workdir.hpp"
 
 #include <stek/derived_keystore.hpp>
 #include <stek/encoding.hpp>
@@ -53,7 +52,7 @@ void learn_derived(KnownSecrets& known, const std::string& path) {
 } // namespace
 
 TEST_CASE("secret scan: derived keystores print no secret") {
-  WorkDir dir("derived");
+  const stek::test::ScratchDir dir("scan-derived");
   KnownSecrets known;
   ScanSession s(known);
   write_oracle(k_oracle_key_hex);

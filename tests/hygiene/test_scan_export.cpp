@@ -7,7 +7,6 @@
 // written must be one the test already knew, which shows that the known
 // secrets are the ones the product uses.
 #include "hygiene/scan_fixture.hpp"
-#include "hygiene/workdir.hpp"
 
 #include <stek/encoding.hpp>
 
@@ -318,7 +317,7 @@ void export_errors(ScanSession& s, KnownSecrets& known) {
 } // namespace
 
 TEST_CASE("secret scan: export prints secrets only to --out -") {
-  WorkDir dir("export");
+  const stek::test::ScratchDir dir("scan-export");
   KnownSecrets known;
   ScanSession s(known);
   make_keystore(s, known);

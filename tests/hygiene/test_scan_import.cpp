@@ -6,7 +6,6 @@
 // short inside a material, ...). An error about a bad key file must not
 // quote the file.
 #include "hygiene/scan_fixture.hpp"
-#include "hygiene/workdir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -356,7 +355,7 @@ void import_into_bad_keystores(ScanSession& s, KnownSecrets& known, KeyMaker& ma
 } // namespace
 
 TEST_CASE("secret scan: import never echoes a key file, good or bad") {
-  WorkDir dir("import");
+  const stek::test::ScratchDir dir("scan-import");
   KnownSecrets known;
   ScanSession s(known);
   KeyMaker make(known);

@@ -10,7 +10,6 @@
 // may by mistake.
 #include "hygiene/scan_fixture.hpp"
 #include "hygiene/tls_transcript.hpp"
-#include "hygiene/workdir.hpp"
 
 #include <stek/formats/file_provider.hpp>
 #include <stek/openssl_tickets.hpp>
@@ -379,7 +378,7 @@ void inspect_secret_files(ScanSession& s) {
 } // namespace
 
 TEST_CASE("secret scan: inspect prints neither keys nor session secrets") {
-  WorkDir dir("inspect");
+  const stek::test::ScratchDir dir("scan-inspect");
   KnownSecrets known;
   ScanSession s(known);
   s.ok({"--at", k_t0, "generate", "ks.json"});
@@ -398,7 +397,7 @@ TEST_CASE("secret scan: inspect prints neither keys nor session secrets") {
 }
 
 TEST_CASE("secret scan: inspect does not print a secret file given as a ticket") {
-  WorkDir dir("inspect-secret-files");
+  const stek::test::ScratchDir dir("scan-inspect-secret-files");
   KnownSecrets known;
   ScanSession s(known);
   s.ok({"--at", k_t0, "generate", "ks.json"});

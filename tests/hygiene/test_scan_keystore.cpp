@@ -4,7 +4,6 @@
 // and their usage errors. Every keystore they write is read back with
 // libstek, so its secrets are known when the output is scanned.
 #include "hygiene/scan_fixture.hpp"
-#include "hygiene/workdir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -192,7 +191,7 @@ void help_commands(ScanSession& s) {
 } // namespace
 
 TEST_CASE("secret scan: generate, rotate, list, revoke and help print no secret") {
-  WorkDir dir("keystore");
+  const stek::test::ScratchDir dir("scan-keystore");
   KnownSecrets known;
   ScanSession s(known);
   generate_commands(s, known);

@@ -3,7 +3,6 @@
 // keeps locked: they wait the full 60 seconds (cli/keystore_access.hpp), so
 // all of them wait at once, in one test case of their own.
 #include "hygiene/scan_fixture.hpp"
-#include "hygiene/workdir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -14,7 +13,7 @@
 using namespace stek::hygiene;
 
 TEST_CASE("secret scan: commands that find the keystore locked print no secret") {
-  WorkDir dir("lock");
+  const stek::test::ScratchDir dir("scan-lock");
   KnownSecrets known;
   ScanSession s(known);
   s.ok({"--at", k_t0, "generate", "ks.json"});

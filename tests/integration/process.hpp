@@ -261,9 +261,11 @@ inline ProcessResult stekctl(std::vector<std::string> args,
 // runs many test cases.
 class ScratchDir {
 public:
-  ScratchDir() : m_previous(std::filesystem::current_path()) {
+  // `name` starts the directory's name, so a kept one says what it held.
+  explicit ScratchDir(const std::string& name = "case")
+    : m_previous(std::filesystem::current_path()) {
     static int counter = 0;
-    m_path = m_previous / ("case-" + std::to_string(++counter));
+    m_path = m_previous / (name + "-" + std::to_string(++counter));
     std::filesystem::remove_all(m_path);
     std::filesystem::create_directories(m_path);
     std::filesystem::current_path(m_path);
