@@ -10,6 +10,7 @@
 #include "commands/list.hpp"
 #include "commands/revoke.hpp"
 #include "commands/rotate.hpp"
+#include "completion/model.hpp"
 #include "exit_codes.hpp"
 
 #include <cstdlib>
@@ -129,24 +130,30 @@ int exit_code_for(stek::Errc code) {
   return k_exit_failure;
 }
 
-int run_parsed(std::vector<std::string> args,
-               std::ostream& out,
-               std::ostream& err,
-               const std::optional<std::string>& env_now) {
-  CLI::App app{"stekctl: manage TLS session ticket encryption keys (STEKs)",
-               "stekctl"};
+// Give `app` every option and command; parsing fills `globals` and
+// `dispatch`, which must outlive it.
+void build_app(CLI::App& app, GlobalOptions& globals, Dispatch& dispatch) {
   app.set_version_flag("--version", "stekctl " STEK_VERSION);
   app.require_subcommand(1);
   app.footer("See stekctl(1) and stekctl-<command>(1).");
-  GlobalOptions globals;
   add_global_options(app, globals);
-  Dispatch dispatch;
   for (const auto& command : k_commands) {
     command.register_command(app, dispatch);
   }
   for (auto* sub : app.get_subcommands({})) {
     sub->fallthrough();
   }
+}
+
+int run_parsed(std::vector<std::string> args,
+               std::ostream& out,
+               std::ostream& err,
+               const std::optional<std::string>& env_now) {
+  CLI::App app{"stekctl: manage TLS session ticket encryption keys (STEKs)",
+               "stekctl"};
+  GlobalOptions globals;
+  Dispatch dispatch;
+  build_app(app, globals, dispatch);
 
   // Every usage error reads like every other error, with the help hint.
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
@@ -200,6 +207,14 @@ void Context::warn(const std::string& message) const {
 }
 
 std::span<const CommandInfo> command_table() { return k_commands; }
+
+completion::Model completion_model() {
+  CLI::App app{"stekctl"};
+  GlobalOptions globals;
+  Dispatch dispatch;
+  build_app(app, globals, dispatch);
+  return completion::model_of(app);
+}
 
 int run(const std::vector<std::string>& args,
         std::ostream& out,

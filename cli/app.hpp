@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
+#include "completion/model.hpp"
 #include "context.hpp"
 
 #include <CLI/CLI.hpp>
@@ -24,6 +25,9 @@ struct CommandInfo {
 
 // Return every subcommand, in the order help lists them.
 std::span<const CommandInfo> command_table();
+
+// What `stekctl completion` describes: the parser run() builds.
+completion::Model completion_model();
 
 // Run stekctl with `args` (args[0] is the program name), writing to `out`
 // and `err`; `env_now` stands for STEKCTL_NOW. Return the exit status.
