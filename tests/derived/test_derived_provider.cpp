@@ -593,6 +593,8 @@ TEST_CASE("formats: open_derived_provider checks the file, open_provider "
   // so the derived provider starts in an outage, naming it.
   formats::ProviderOptions options;
   options.file.watch = WatchMode::manual;
+  // Both kinds on the test's clock: plain.json's keys encrypt around k_noon.
+  options.file.clock = fleet.clock.function();
   options.derived.clock = fleet.clock.function();
   auto any_derived = formats::open_provider("derived.json", options);
   REQUIRE_MESSAGE(any_derived.ok(), (any_derived.ok() ? "" : any_derived.error().message));
